@@ -1,0 +1,42 @@
+# `make up` runs the whole stack on this machine; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: up test lint bench prepare api poller clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+up: $(STAMP)
+	$(PY) -m infra.local up
+
+prepare: $(STAMP)
+	$(PY) -m infra.local prepare
+
+api: $(STAMP)
+	$(PY) -m infra.local api
+
+poller: $(STAMP)
+	$(PY) -m infra.local poller
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+test: $(STAMP) lint
+	$(PY) -m infra.local services
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) -m infra.local services
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,98 @@
+"""Wiring only: the HTTP routes, one Lambda per job type, and the scheduled poller."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from chalice import Chalice, Rate
+
+from functions import poller
+from functions.api import (
+    capture_payment,
+    create_payment,
+    create_refund,
+    create_webhook_endpoint,
+    delete_webhook_endpoint,
+    get_job_status,
+    get_payment,
+    get_refund,
+    get_webhook_delivery,
+    get_webhook_endpoint,
+    list_payments,
+    list_refunds,
+    list_webhook_deliveries,
+    list_webhook_endpoints,
+    retry_webhook_delivery,
+    rotate_webhook_secret,
+    update_webhook_endpoint,
+)
+from functions.jobs import deliver_webhook, process_payment, process_refund
+from shared import http, log, queue
+from shared.config import settings
+from shared.queue import Job, JobHandler
+
+# Bad configuration fails here, at cold start, not on the first request.
+log.configure(settings().log_level)
+app = Chalice(app_name="payment-gateway")
+app.log.propagate = True
+API = "/api/v1"
+
+http.route(app, f"{API}/payments", "POST", create_payment.handle)
+http.route(app, f"{API}/payments", "GET", list_payments.handle)
+http.route(app, f"{API}/payments/{{payment_id}}", "GET", get_payment.handle)
+http.route(app, f"{API}/payments/{{payment_id}}/capture", "POST", capture_payment.handle)
+http.route(app, f"{API}/payments/{{payment_id}}/refunds", "POST", create_refund.handle)
+http.route(app, f"{API}/payments/{{payment_id}}/refunds", "GET", list_refunds.handle)
+http.route(app, f"{API}/refunds/{{refund_id}}", "GET", get_refund.handle)
+http.route(app, f"{API}/webhook-endpoints", "POST", create_webhook_endpoint.handle)
+http.route(app, f"{API}/webhook-endpoints", "GET", list_webhook_endpoints.handle)
+http.route(app, f"{API}/webhook-endpoints/{{endpoint_id}}", "GET", get_webhook_endpoint.handle)
+http.route(app, f"{API}/webhook-endpoints/{{endpoint_id}}", "PATCH", update_webhook_endpoint.handle)
+http.route(app, f"{API}/webhook-endpoints/{{endpoint_id}}", "DELETE", delete_webhook_endpoint.handle)
+http.route(app, f"{API}/webhook-endpoints/{{endpoint_id}}/rotate-secret", "POST", rotate_webhook_secret.handle)
+http.route(app, f"{API}/webhooks", "GET", list_webhook_deliveries.handle)
+http.route(app, f"{API}/webhooks/{{delivery_id}}", "GET", get_webhook_delivery.handle)
+http.route(app, f"{API}/webhooks/{{delivery_id}}/retry", "POST", retry_webhook_delivery.handle)
+http.route(app, f"{API}/test/jobs/status", "GET", get_job_status.handle, authenticated=False)
+
+
+def _job_name(module: ModuleType) -> str:
+    return module.__name__.rsplit(".", 1)[-1]
+
+
+JOBS: dict[str, JobHandler] = {
+    _job_name(m): m
+    for m in (process_payment, process_refund, deliver_webhook)  # type: ignore[misc]
+}
+
+
+def _job_lambda(handler: JobHandler) -> Any:
+    def invoke(event: dict[str, Any], context: Any) -> dict[str, str]:
+        job = Job(
+            id=queue.job_id(event["type"], event["ref_id"]),
+            type=event["type"],
+            ref_id=event["ref_id"],
+            attempt=int(event.get("attempt", 1)),
+        )
+        follow_ups = handler.run(job)
+        queue.submit(follow_ups)
+        return {"job": job.id, "follow_ups": ",".join(queue.job_id(f.type, f.ref_id) for f in follow_ups)}
+
+    return invoke
+
+
+for _name, _handler in JOBS.items():
+    app.lambda_function(name=_name)(_job_lambda(_handler))
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="poll_jobs")
+def poll_jobs(event: Any) -> None:
+    # Drain until the job in flight could no longer finish before the Lambda time limit.
+    margin_ms = int((settings().webhook_timeout_s + 5) * 1000)
+    poller.run(
+        JOBS,
+        queue.default_queue(),
+        settings(),
+        should_stop=lambda: event.context.get_remaining_time_in_millis() < margin_ms,
+    )

@@ -1,0 +1,1 @@
+"""One module per endpoint (``functions.api``) and per job type (``functions.jobs``)."""

@@ -1,0 +1,1 @@
+"""HTTP endpoint handlers: each module exposes ``handle(call) -> Reply``."""

@@ -1,0 +1,14 @@
+"""GET /webhook-endpoints: every endpoint of the merchant, secrets masked."""
+
+from __future__ import annotations
+
+from shared import db
+from shared.db import webhook_endpoints
+from shared.http import Call, Reply
+from shared.models import endpoint_public
+
+
+def handle(call: Call) -> Reply:
+    with db.transaction() as tx:
+        rows = webhook_endpoints.list_all(tx, call.merchant_id)
+    return Reply(200, {"data": [endpoint_public(r) for r in rows], "total": len(rows)})

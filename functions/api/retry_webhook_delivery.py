@@ -1,0 +1,17 @@
+"""POST /webhooks/{delivery_id}/retry: send the event to the endpoint again now, whatever its state."""
+
+from __future__ import annotations
+
+from shared import db, queue
+from shared.db import webhook_deliveries
+from shared.http import Call, Reply
+from shared.job_types import DELIVER_WEBHOOK
+from shared.models import delivery_public
+from shared.queue import FollowUp
+
+
+def handle(call: Call) -> Reply:
+    with db.transaction() as tx:
+        delivery = webhook_deliveries.request_retry(tx, call.params["delivery_id"], call.merchant_id)
+    queue.submit([FollowUp(DELIVER_WEBHOOK, delivery["id"])])
+    return Reply(202, delivery_public(delivery))

@@ -1,0 +1,18 @@
+"""POST /webhook-endpoints/{endpoint_id}/rotate-secret: a new secret, shown once in full.
+
+The old secret keeps signing (as a second ``webhook-signature``) for 24 hours, so receivers can
+switch over without rejecting deliveries.
+"""
+
+from __future__ import annotations
+
+from shared import db, signing
+from shared.db import webhook_endpoints
+from shared.http import Call, Reply
+from shared.models import endpoint_public
+
+
+def handle(call: Call) -> Reply:
+    with db.transaction() as tx:
+        row = webhook_endpoints.rotate_secret(tx, call.params["endpoint_id"], call.merchant_id, signing.new_secret())
+    return Reply(200, endpoint_public(row, reveal_secret=True))

@@ -1,0 +1,1 @@
+"""Job handlers: each module exposes ``RETRY`` and ``run(job) -> list[FollowUp]``."""

@@ -1,0 +1,60 @@
+"""Job: make one attempt to deliver an event to an endpoint, then schedule the next if needed.
+
+PostgreSQL decides whether an attempt is due (``next_retry_at``), so a job that wakes early just
+goes back to sleep, and one that runs twice sends at most one extra copy (receivers de-duplicate
+by ``webhook-id``, which is the event id and the same on every attempt).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from shared import db, signing, webhooks
+from shared.config import settings
+from shared.db import webhook_deliveries
+from shared.models import DeliveryStatus
+from shared.queue import FollowUp, Job, RetryPolicy
+
+RETRY = RetryPolicy(max_attempts=8, first_delay_s=1, max_delay_s=300)
+
+
+def run(job: Job) -> list[FollowUp]:
+    with db.transaction() as tx:
+        delivery = webhook_deliveries.find_for_sending(tx, job.ref_id)
+        if delivery is None or delivery["status"] != DeliveryStatus.PENDING:
+            return []
+        now = dt.datetime.now(dt.UTC)
+        if delivery["next_retry_at"] is not None and delivery["next_retry_at"] > now:
+            return [FollowUp(job.type, job.ref_id, (delivery["next_retry_at"] - now).total_seconds())]
+        if not delivery["enabled"] or delivery["deleted_at"] is not None:
+            webhook_deliveries.fail_unsendable(tx, delivery["id"], delivery["generation"], "endpoint disabled")
+            return []
+
+    # No transaction is open while we wait on the merchant's server.
+    trigger = "manual" if delivery["manual_requested"] else "scheduled"
+    body = delivery["body"].encode()
+    secrets_in_use = [delivery["secret"]] + ([delivery["previous_secret"]] if delivery["previous_secret"] else [])
+    attempted_at = dt.datetime.now(dt.UTC)
+    headers = signing.headers(secrets_in_use, delivery["event_id"], int(time.time()), body)
+    result = webhooks.send(delivery["url"], body, headers, settings())
+    status, next_retry_at = webhooks.after_attempt(
+        result.ok, delivery["scheduled_attempts"], trigger, settings(), dt.datetime.now(dt.UTC)
+    )
+    with db.transaction() as tx:
+        settled = webhook_deliveries.record_attempt(
+            tx,
+            delivery,
+            trigger=trigger,
+            attempted_at=attempted_at,
+            response_code=result.response_code,
+            duration_ms=result.duration_ms,
+            response_body=result.response_body,
+            error=result.error,
+            status=status.value,
+            next_retry_at=next_retry_at,
+        )
+    if settled is None or settled["status"] != DeliveryStatus.PENDING:
+        return []
+    wait = (settled["next_retry_at"] - dt.datetime.now(dt.UTC)).total_seconds()
+    return [FollowUp(job.type, job.ref_id, max(0.0, wait))]

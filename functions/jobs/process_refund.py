@@ -1,0 +1,21 @@
+"""Job: settle a pending refund once the (simulated) acquirer has processed it."""
+
+from __future__ import annotations
+
+from shared import acquirer, db, events
+from shared.config import settings
+from shared.db import refunds
+from shared.models import refund_public
+from shared.queue import FollowUp, Job, RetryPolicy
+
+RETRY = RetryPolicy(max_attempts=8, first_delay_s=1, max_delay_s=300)
+
+
+def run(job: Job) -> list[FollowUp]:
+    processed = acquirer.refund_succeeds(settings())
+    with db.transaction() as tx:
+        refund = refunds.settle(tx, job.ref_id, processed, None if processed else "REFUND_FAILED")
+        if refund is None:
+            return []  # already settled by an earlier run
+        event = "refund.processed" if processed else "refund.failed"
+        return events.record(tx, refund["merchant_id"], event, {"refund": refund_public(refund)})

@@ -1,0 +1,1 @@
+"""Running the gateway outside Lambda: the WSGI adapter, the local launcher, deployment notes."""

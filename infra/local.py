@@ -1,0 +1,252 @@
+"""Run the gateway on a plain machine: ``python -m infra.local up|api|poller|prepare|services``.
+
+``up`` makes sure PostgreSQL and Redis answer (starting private instances under ``.data/`` when
+the server binaries are installed but nothing listens), creates and migrates the database, seeds
+it, then runs the API under gunicorn and the poller in the foreground. Ctrl-C or SIGTERM stops both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+from shared import log
+from shared.config import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / ".data"
+
+
+def _say(message: str) -> None:
+    print(f"[gateway] {message}", file=sys.stderr, flush=True)
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _wait_for(host: str, port: int, what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not _answers(host, port):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{what} did not start listening on {host}:{port}; see the logs under {DATA}")
+        time.sleep(0.2)
+
+
+def _as_postgres_user(cmd: list[str]) -> list[str]:
+    # initdb and postgres refuse to run as root.
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+def _start_postgres(host: str, port: int) -> None:
+    clusters = sorted(glob.glob("/etc/postgresql/*/main"))
+    if os.geteuid() == 0 and clusters and port == 5432 and shutil.which("pg_ctlcluster"):
+        version = Path(clusters[-1]).parent.name
+        _say(f"starting the system PostgreSQL {version} cluster")
+        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"], check=False)
+        _wait_for(host, port, "PostgreSQL")
+        return
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    initdb = shutil.which("initdb") or (f"{bins[-1]}/initdb" if bins else None)
+    if not initdb:
+        raise SystemExit(
+            f"PostgreSQL does not answer on {host}:{port} and no server is installed.\n"
+            "Install it (Debian: apt-get install postgresql) or point DATABASE_URL at a running server."
+        )
+    pg_ctl = str(Path(initdb).with_name("pg_ctl"))
+    data = DATA / "postgres"
+    if not (data / "PG_VERSION").exists():
+        data.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(data, "postgres", "postgres")
+        _say(f"creating a private PostgreSQL cluster in {data}")
+        subprocess.run(
+            _as_postgres_user([initdb, "-D", str(data), "-U", "postgres", "--auth=trust"]),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    _say(f"starting private PostgreSQL on {host}:{port}")
+    subprocess.run(
+        _as_postgres_user(
+            [
+                pg_ctl,
+                "-D",
+                str(data),
+                "-l",
+                str(data / "server.log"),
+                "-w",
+                "-o",
+                f"-p {port} -c listen_addresses={host} -k {data}",
+                "start",
+            ]
+        ),
+        check=True,
+    )
+    _wait_for(host, port, "PostgreSQL")
+
+
+def _start_redis(host: str, port: int) -> None:
+    server = shutil.which("redis-server")
+    if not server:
+        raise SystemExit(
+            f"Redis does not answer on {host}:{port} and redis-server is not installed.\n"
+            "Install it (Debian: apt-get install redis-server) or point REDIS_URL at a running server."
+        )
+    data = DATA / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    _say(f"starting private Redis on {host}:{port}")
+    subprocess.run(
+        [
+            server,
+            "--daemonize",
+            "yes",
+            "--bind",
+            host,
+            "--port",
+            str(port),
+            "--dir",
+            str(data),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+            "--logfile",
+            str(data / "redis.log"),
+        ],
+        check=True,
+    )
+    _wait_for(host, port, "Redis")
+
+
+def ensure_services() -> None:
+    """Make PostgreSQL and Redis answer, or exit with a message saying how to start them."""
+    s = settings()
+    db = urllib.parse.urlsplit(s.database_url)
+    rd = urllib.parse.urlsplit(s.redis_url)
+    for name, url, default_port, start in (
+        ("PostgreSQL", db, 5432, _start_postgres),
+        ("Redis", rd, 6379, _start_redis),
+    ):
+        host, port = url.hostname or "127.0.0.1", url.port or default_port
+        if _answers(host, port):
+            continue
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise SystemExit(f"{name} does not answer on {host}:{port}; start it or fix the URL")
+        start("127.0.0.1" if host == "localhost" else host, port)
+
+
+def prepare() -> None:
+    """Create the database if needed, migrate it and seed it."""
+    from shared import seed
+    from shared.db import migrations
+
+    s = settings()
+    migrations.ensure_database(s.database_url)
+    applied = migrations.migrate(s.database_url)
+    if applied:
+        _say(f"applied migrations: {', '.join(applied)}")
+    seed.run(s)
+
+
+def run_poller() -> None:
+    from app import JOBS
+    from functions import poller
+    from shared import queue
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    poller.run(JOBS, queue.default_queue(), settings(), should_stop=stop.is_set)
+
+
+def api_command() -> list[str]:
+    s = settings()
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "infra.wsgi:application",
+        "--bind",
+        f"0.0.0.0:{s.port}",
+        "--workers",
+        str(s.web_concurrency),
+        "--worker-class",
+        "sync",
+        "--backlog",
+        "2048",
+        "--access-logfile",
+        "-",
+        "--access-logformat",
+        '{"ts":"%(t)s","msg":"http.access","method":"%(m)s","path":"%(U)s","status":%(s)s,"ms":%(M)s}',
+        "--graceful-timeout",
+        "10",
+        "--chdir",
+        str(ROOT),
+    ]
+
+
+def up() -> int:
+    ensure_services()
+    prepare()
+    s = settings()
+    _say(f"API on http://localhost:{s.port}/api/v1 · key key_test_123 · poller with {s.poller_concurrency} workers")
+    children = [
+        subprocess.Popen(api_command(), cwd=ROOT),
+        subprocess.Popen([sys.executable, "-m", "infra.local", "poller"], cwd=ROOT),
+    ]
+    stopping = threading.Event()
+
+    def stop(*_: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping.is_set() and all(child.poll() is None for child in children):
+        stopping.wait(0.5)
+    _say("stopping")
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    return 0 if stopping.is_set() else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.local", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["up", "api", "poller", "prepare", "services"])
+    args = parser.parse_args(argv)
+    log.configure(settings().log_level)
+    if args.command == "up":
+        return up()
+    if args.command == "services":
+        ensure_services()
+    elif args.command == "prepare":
+        ensure_services()
+        prepare()
+    elif args.command == "api":
+        os.execv(sys.executable, api_command())
+    elif args.command == "poller":
+        run_poller()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""A WSGI adapter over Chalice's own API Gateway emulation, so gunicorn can serve ``app.py``.
+
+``chalice local`` is a single-process development server; this runs the same routes, in the same
+event format, under a real multi-process server. ``LocalGateway`` is not public Chalice API,
+which is why chalice is pinned and ``tests/infra/test_wsgi.py`` exercises this adapter.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from chalice.cli.factory import CLIFactory
+from chalice.local import LocalGateway, LocalGatewayException
+
+from app import app
+from shared.models import dumps
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Entity",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+def _error(status: int, code: str, description: str) -> tuple[int, dict[str, str], bytes]:
+    body = dumps({"error": {"code": code, "description": description, "field": None}}).encode()
+    return status, {"Content-Type": "application/json"}, body
+
+
+def _chalice_error_to_ours(status: int, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Chalice answers a few cases (wrong method, say) itself, as ``{"Code", "Message"}``."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return status, headers, body
+    if isinstance(parsed, dict) and set(parsed) == {"Code", "Message"}:
+        code = "METHOD_NOT_ALLOWED_ERROR" if status == 405 else "BAD_REQUEST_ERROR"
+        status, ours, body = _error(status, code, str(parsed["Message"]))
+        return status, {**headers, **ours}, body
+    return status, headers, body
+
+
+class ChaliceWSGI:
+    def __init__(self, stage: str = "dev") -> None:
+        config = CLIFactory(str(PROJECT_DIR), environ=dict(os.environ)).create_config_obj(chalice_stage_name=stage)
+        self.gateway = LocalGateway(app, config)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        path = environ.get("PATH_INFO", "/") or "/"
+        if environ.get("QUERY_STRING"):
+            path += "?" + environ["QUERY_STRING"]
+        headers = {
+            key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        try:
+            response = self.gateway.handle_request(method, path, headers, body)
+            status = int(response["statusCode"])
+            out_headers = dict(response.get("headers") or {})
+            raw = response.get("body") or b""
+            payload = raw.encode() if isinstance(raw, str) else raw
+            if response.get("isBase64Encoded"):
+                payload = base64.b64decode(payload)
+            status, out_headers, payload = _chalice_error_to_ours(status, out_headers, payload)
+        except LocalGatewayException:
+            # Chalice's stand-in for API Gateway's "Missing Authentication Token" on unknown paths.
+            status, out_headers, payload = _error(404, "NOT_FOUND_ERROR", f"No such endpoint: {method} {path}")
+        out_headers["Content-Length"] = str(len(payload))
+        start_response(f"{status} {_REASONS.get(status, 'Unknown')}", list(out_headers.items()))
+        return [payload]
+
+
+application = ChaliceWSGI(os.environ.get("CHALICE_STAGE", "dev"))

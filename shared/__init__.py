@@ -1,0 +1,1 @@
+"""Code shared by every endpoint and job handler of the gateway."""

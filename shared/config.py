@@ -1,0 +1,168 @@
+"""Every setting the gateway reads, in one frozen object built from the environment.
+
+Only this module reads ``os.environ``. Tests build ``Settings.from_env({...})`` and pass it in
+(or set the environment of a subprocess they start).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Self, TypeVar
+
+# Retry schedules for webhook deliveries, in seconds after the previous failed attempt.
+# The first entry is the first attempt itself ("immediately").
+PRODUCTION_RETRY_INTERVALS_S: tuple[float, ...] = (
+    0,
+    60,
+    300,
+    1800,
+    7200,
+    18000,
+    36000,
+    50400,
+    72000,
+    86400,
+)
+TEST_RETRY_INTERVALS_S: tuple[float, ...] = (0, 5, 10, 15, 20)
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+T = TypeVar("T", int, float)
+
+
+class ConfigError(ValueError):
+    """A setting in the environment cannot be understood."""
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _number(env: Mapping[str, str], name: str, default: T, cast: type[T]) -> T:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = cast(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a {cast.__name__}, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
+def _intervals(raw: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"WEBHOOK_RETRY_INTERVALS must be comma-separated seconds, got {raw!r}") from None
+    if not values or any(v < 0 for v in values):
+        raise ConfigError(f"WEBHOOK_RETRY_INTERVALS must list at least one non-negative number, got {raw!r}")
+    return values
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    # Where things live.
+    database_url: str
+    redis_url: str
+    # "local" allows webhooks to loopback/private addresses (the test merchant is on localhost);
+    # "production" refuses them.
+    environment: str
+    secret_key: str
+    port: int
+    web_concurrency: int
+    cors_allow_origin: str
+    max_body_bytes: int
+    job_status_enabled: bool
+    log_level: str
+    # Seed data.
+    seed_webhook_url: str
+    # Payment simulation.
+    test_mode: bool
+    test_payment_success: bool
+    test_refund_success: bool
+    test_processing_delay_ms: int
+    card_success_rate: float
+    upi_success_rate: float
+    # Webhooks.
+    webhook_retry_intervals_s: tuple[float, ...]
+    webhook_retry_jitter: float
+    webhook_connect_timeout_s: float
+    webhook_timeout_s: float
+    webhook_response_body_max_bytes: int
+    # Jobs.
+    job_lease_s: float
+    poller_concurrency: int
+    reconcile_interval_s: float
+    reconcile_grace_s: float
+    heartbeat_ttl_s: float
+
+    @property
+    def allows_private_webhook_targets(self) -> bool:
+        return self.environment != "production"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        environment = env.get("GATEWAY_ENV", "local").strip().lower()
+        if environment not in {"local", "test", "production"}:
+            raise ConfigError(f"GATEWAY_ENV must be local, test or production, got {environment!r}")
+        use_test_intervals = _bool(env, "WEBHOOK_RETRY_INTERVALS_TEST", False)
+        if env.get("WEBHOOK_RETRY_INTERVALS", "").strip():
+            intervals = _intervals(env["WEBHOOK_RETRY_INTERVALS"])
+        else:
+            intervals = TEST_RETRY_INTERVALS_S if use_test_intervals else PRODUCTION_RETRY_INTERVALS_S
+        default_jitter = 0.0 if use_test_intervals else 0.2
+        secret_key = env.get("GATEWAY_SECRET_KEY", "")
+        if not secret_key:
+            if environment == "production":
+                raise ConfigError("GATEWAY_SECRET_KEY must be set when GATEWAY_ENV=production")
+            secret_key = "local-development-secret-key"
+        return cls(
+            database_url=env.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/gateway"),
+            redis_url=env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            environment=environment,
+            secret_key=secret_key,
+            port=_number(env, "PORT", 8000, int),
+            web_concurrency=max(1, _number(env, "WEB_CONCURRENCY", 4, int)),
+            cors_allow_origin=env.get("CORS_ALLOW_ORIGIN", "*"),
+            max_body_bytes=_number(env, "MAX_BODY_BYTES", 65536, int),
+            job_status_enabled=_bool(env, "JOB_STATUS_ENABLED", True),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            seed_webhook_url=env.get("SEED_WEBHOOK_URL", "http://localhost:4000/webhook"),
+            test_mode=_bool(env, "TEST_MODE", False),
+            test_payment_success=_bool(env, "TEST_PAYMENT_SUCCESS", True),
+            test_refund_success=_bool(env, "TEST_REFUND_SUCCESS", True),
+            test_processing_delay_ms=_number(env, "TEST_PROCESSING_DELAY", 1000, int),
+            card_success_rate=min(1.0, _number(env, "CARD_SUCCESS_RATE", 0.95, float)),
+            upi_success_rate=min(1.0, _number(env, "UPI_SUCCESS_RATE", 0.90, float)),
+            webhook_retry_intervals_s=intervals,
+            webhook_retry_jitter=min(1.0, _number(env, "WEBHOOK_RETRY_JITTER", default_jitter, float)),
+            webhook_connect_timeout_s=_number(env, "WEBHOOK_CONNECT_TIMEOUT_S", 5.0, float),
+            webhook_timeout_s=_number(env, "WEBHOOK_TIMEOUT_S", 10.0, float),
+            webhook_response_body_max_bytes=_number(env, "WEBHOOK_RESPONSE_BODY_MAX_BYTES", 4096, int),
+            job_lease_s=max(1.0, _number(env, "JOB_LEASE_S", 60.0, float)),
+            poller_concurrency=max(1, _number(env, "POLLER_CONCURRENCY", 16, int)),
+            reconcile_interval_s=_number(env, "RECONCILE_INTERVAL_S", 10.0, float),
+            reconcile_grace_s=_number(env, "RECONCILE_GRACE_S", 5.0, float),
+            heartbeat_ttl_s=_number(env, "HEARTBEAT_TTL_S", 15.0, float),
+        )
+
+
+@functools.cache
+def settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings.from_env(os.environ)

@@ -1,0 +1,135 @@
+"""The ``payments`` table. Status changes are compare-and-set, so a job that runs twice is harmless."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg2.extras
+
+from shared import ids
+from shared.db import Cursor
+from shared.errors import NotFound
+from shared.models import CreatePayment, PaymentStatus
+
+Row = dict[str, Any]
+
+_SELECT = """
+    SELECT p.*,
+           COALESCE((SELECT sum(r.amount_minor) FROM refunds r
+                     WHERE r.payment_id = p.id AND r.status = 'processed'), 0)::bigint AS amount_refunded
+    FROM payments p
+"""
+
+
+def insert(
+    tx: Cursor, merchant_id: str, body: CreatePayment, network: str | None, simulated_outcome: str | None
+) -> Row:
+    card = body.card
+    tx.execute(
+        """
+        INSERT INTO payments (id, merchant_id, amount_minor, currency, method, order_id, description, metadata,
+                              card_network, card_last4, card_expiry_month, card_expiry_year, vpa, simulated_outcome)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+        RETURNING *, 0::bigint AS amount_refunded
+        """,
+        (
+            ids.new("pay"),
+            merchant_id,
+            body.amount,
+            body.currency,
+            body.method,
+            body.order_id,
+            body.description,
+            psycopg2.extras.Json(body.metadata),
+            network if card else None,
+            card.digits[-4:] if card else None,
+            card.expiry_month if card else None,
+            card.year if card else None,
+            body.vpa,
+            simulated_outcome,
+        ),
+    )
+    return dict(tx.fetchone() or {})
+
+
+def find(tx: Cursor, payment_id: str, merchant_id: str | None = None) -> Row | None:
+    if merchant_id is None:
+        tx.execute(_SELECT + " WHERE p.id = %s", (payment_id,))
+    else:
+        tx.execute(_SELECT + " WHERE p.id = %s AND p.merchant_id = %s", (payment_id, merchant_id))
+    row = tx.fetchone()
+    return dict(row) if row else None
+
+
+def get(tx: Cursor, payment_id: str, merchant_id: str) -> Row:
+    """Raises NotFound for an unknown id and for another merchant's payment alike."""
+    row = find(tx, ids.parse(payment_id, "pay"), merchant_id)
+    if row is None:
+        raise NotFound(f"No payment with id {payment_id!r}", field="id")
+    return row
+
+
+def lock(tx: Cursor, payment_id: str, merchant_id: str) -> Row:
+    """Lock the payment row for the rest of the transaction (refund totals are checked under it)."""
+    tx.execute(
+        "SELECT * FROM payments WHERE id = %s AND merchant_id = %s FOR UPDATE",
+        (ids.parse(payment_id, "pay"), merchant_id),
+    )
+    row = tx.fetchone()
+    if row is None:
+        raise NotFound(f"No payment with id {payment_id!r}", field="id")
+    return dict(row)
+
+
+def list_page(tx: Cursor, merchant_id: str, limit: int, offset: int, filters: dict[str, str]) -> tuple[list[Row], int]:
+    where, args = "p.merchant_id = %s", [merchant_id]
+    for column in ("status", "order_id", "method"):
+        if column in filters:
+            where += f" AND p.{column} = %s"
+            args.append(filters[column])
+    tx.execute(f"SELECT count(*) AS n FROM payments p WHERE {where}", args)
+    total = int((tx.fetchone() or {"n": 0})["n"])
+    tx.execute(
+        _SELECT + f" WHERE {where} ORDER BY p.created_at DESC, p.id DESC LIMIT %s OFFSET %s", [*args, limit, offset]
+    )
+    return [dict(r) for r in tx.fetchall()], total
+
+
+def mark_submitted(tx: Cursor, payment_id: str) -> bool:
+    """Record that the acquirer has the payment; False if that already happened or it settled."""
+    tx.execute(
+        "UPDATE payments SET submitted_at = now(), updated_at = now() "
+        "WHERE id = %s AND status = 'pending' AND submitted_at IS NULL",
+        (payment_id,),
+    )
+    return tx.rowcount == 1
+
+
+def settle(
+    tx: Cursor, payment_id: str, status: PaymentStatus, error_code: str | None, error_description: str | None
+) -> bool:
+    """Move a pending payment to its final status; False means another run got there first."""
+    tx.execute(
+        "UPDATE payments SET status = %s, error_code = %s, error_description = %s, updated_at = now() "
+        "WHERE id = %s AND status = 'pending'",
+        (status.value, error_code, error_description, payment_id),
+    )
+    return tx.rowcount == 1
+
+
+def capture(tx: Cursor, payment_id: str, merchant_id: str) -> bool:
+    tx.execute(
+        "UPDATE payments SET captured = true, captured_at = now(), updated_at = now() "
+        "WHERE id = %s AND merchant_id = %s AND status = 'success' AND NOT captured",
+        (payment_id, merchant_id),
+    )
+    return tx.rowcount == 1
+
+
+def stale_pending_ids(tx: Cursor, older_than_s: float, limit: int) -> list[str]:
+    tx.execute(
+        "SELECT id FROM payments WHERE status = 'pending' AND updated_at < now() - make_interval(secs => %s) "
+        "ORDER BY updated_at LIMIT %s",
+        (older_than_s, limit),
+    )
+    return [r["id"] for r in tx.fetchall()]

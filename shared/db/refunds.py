@@ -1,0 +1,75 @@
+"""The ``refunds`` table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared import ids
+from shared.db import Cursor
+from shared.errors import NotFound
+
+Row = dict[str, Any]
+
+
+def committed_total(tx: Cursor, payment_id: str) -> int:
+    """Sum of refunds that are pending or processed: money already promised back.
+
+    Only meaningful while the payment row is locked, or two requests could both see room.
+    """
+    tx.execute(
+        "SELECT COALESCE(sum(amount_minor), 0)::bigint AS total FROM refunds "
+        "WHERE payment_id = %s AND status <> 'failed'",
+        (payment_id,),
+    )
+    return int((tx.fetchone() or {"total": 0})["total"])
+
+
+def insert(tx: Cursor, payment: Row, amount: int, reason: str | None) -> Row:
+    tx.execute(
+        "INSERT INTO refunds (id, payment_id, merchant_id, amount_minor, currency, reason) "
+        "VALUES (%s, %s, %s, %s, %s, %s) RETURNING *",
+        (ids.new("rfnd"), payment["id"], payment["merchant_id"], amount, payment["currency"], reason),
+    )
+    return dict(tx.fetchone() or {})
+
+
+def find(tx: Cursor, refund_id: str, merchant_id: str | None = None) -> Row | None:
+    if merchant_id is None:
+        tx.execute("SELECT * FROM refunds WHERE id = %s", (refund_id,))
+    else:
+        tx.execute("SELECT * FROM refunds WHERE id = %s AND merchant_id = %s", (refund_id, merchant_id))
+    row = tx.fetchone()
+    return dict(row) if row else None
+
+
+def get(tx: Cursor, refund_id: str, merchant_id: str) -> Row:
+    row = find(tx, ids.parse(refund_id, "rfnd"), merchant_id)
+    if row is None:
+        raise NotFound(f"No refund with id {refund_id!r}", field="id")
+    return row
+
+
+def list_for_payment(tx: Cursor, payment_id: str) -> list[Row]:
+    tx.execute("SELECT * FROM refunds WHERE payment_id = %s ORDER BY created_at DESC, id DESC", (payment_id,))
+    return [dict(r) for r in tx.fetchall()]
+
+
+def settle(tx: Cursor, refund_id: str, processed: bool, error_code: str | None = None) -> Row | None:
+    """Move a pending refund to processed or failed; None means another run got there first."""
+    tx.execute(
+        "UPDATE refunds SET status = %s, error_code = %s, updated_at = now(), "
+        "processed_at = CASE WHEN %s THEN now() END "
+        "WHERE id = %s AND status = 'pending' RETURNING *",
+        ("processed" if processed else "failed", error_code, processed, refund_id),
+    )
+    row = tx.fetchone()
+    return dict(row) if row else None
+
+
+def stale_pending_ids(tx: Cursor, older_than_s: float, limit: int) -> list[str]:
+    tx.execute(
+        "SELECT id FROM refunds WHERE status = 'pending' AND updated_at < now() - make_interval(secs => %s) "
+        "ORDER BY updated_at LIMIT %s",
+        (older_than_s, limit),
+    )
+    return [r["id"] for r in tx.fetchall()]

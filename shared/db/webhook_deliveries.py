@@ -1,0 +1,167 @@
+"""The ``webhook_deliveries`` and ``webhook_attempts`` tables: one delivery per (event, endpoint),
+one attempt row per HTTP request made for it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import psycopg2.extras
+
+from shared import ids
+from shared.db import Cursor
+from shared.errors import NotFound
+
+Row = dict[str, Any]
+
+_SELECT = "SELECT d.*, e.url FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id"
+
+
+def insert_many(tx: Cursor, merchant_id: str, event_id: str, event_type: str, endpoint_ids: list[str]) -> list[str]:
+    if not endpoint_ids:
+        return []
+    rows = [(ids.new("whd"), merchant_id, event_id, endpoint_id, event_type) for endpoint_id in endpoint_ids]
+    psycopg2.extras.execute_values(
+        tx,
+        "INSERT INTO webhook_deliveries (id, merchant_id, event_id, endpoint_id, event_type, next_retry_at) VALUES %s",
+        rows,
+        template="(%s, %s, %s, %s, %s, now())",
+    )
+    return [row[0] for row in rows]
+
+
+def get(tx: Cursor, delivery_id: str, merchant_id: str) -> Row:
+    tx.execute(_SELECT + " WHERE d.id = %s AND d.merchant_id = %s", (ids.parse(delivery_id, "whd"), merchant_id))
+    row = tx.fetchone()
+    if row is None:
+        raise NotFound(f"No webhook delivery with id {delivery_id!r}", field="id")
+    return dict(row)
+
+
+def list_page(tx: Cursor, merchant_id: str, limit: int, offset: int, filters: dict[str, str]) -> tuple[list[Row], int]:
+    where, args = "d.merchant_id = %s", [merchant_id]
+    for param, column in (
+        ("status", "d.status"),
+        ("event", "d.event_type"),
+        ("endpoint_id", "d.endpoint_id"),
+        ("event_id", "d.event_id"),
+    ):
+        if param in filters:
+            where += f" AND {column} = %s"
+            args.append(filters[param])
+    tx.execute(f"SELECT count(*) AS n FROM webhook_deliveries d WHERE {where}", args)
+    total = int((tx.fetchone() or {"n": 0})["n"])
+    tx.execute(
+        _SELECT + f" WHERE {where} ORDER BY d.created_at DESC, d.id DESC LIMIT %s OFFSET %s", [*args, limit, offset]
+    )
+    return [dict(r) for r in tx.fetchall()], total
+
+
+def attempts(tx: Cursor, delivery_id: str) -> list[Row]:
+    tx.execute("SELECT * FROM webhook_attempts WHERE delivery_id = %s ORDER BY number", (delivery_id,))
+    return [dict(r) for r in tx.fetchall()]
+
+
+def find_for_sending(tx: Cursor, delivery_id: str) -> Row | None:
+    """The delivery with everything an attempt needs: event body, endpoint URL and secrets."""
+    tx.execute(
+        """
+        SELECT d.*, ev.body, e.url, e.enabled, e.deleted_at, e.secret,
+               CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret END AS previous_secret
+        FROM webhook_deliveries d
+        JOIN events ev ON ev.id = d.event_id
+        JOIN webhook_endpoints e ON e.id = d.endpoint_id
+        WHERE d.id = %s
+        """,
+        (delivery_id,),
+    )
+    row = tx.fetchone()
+    return dict(row) if row else None
+
+
+def record_attempt(
+    tx: Cursor,
+    delivery: Row,
+    *,
+    trigger: str,
+    attempted_at: dt.datetime,
+    response_code: int | None,
+    duration_ms: int,
+    response_body: str | None,
+    error: str | None,
+    status: str,
+    next_retry_at: dt.datetime | None,
+) -> Row | None:
+    """Store one attempt and settle the delivery.
+
+    If a manual retry arrived while this attempt was in flight (the generation moved on), the
+    attempt is still recorded but the delivery stays pending and due now, so the retry happens.
+    """
+    tx.execute(
+        """
+        WITH attempt AS (
+            INSERT INTO webhook_attempts (delivery_id, number, trigger, attempted_at, response_code, duration_ms,
+                                          response_body, error)
+            SELECT id, attempts + 1, %(trigger)s, %(attempted_at)s, %(code)s, %(duration)s, %(body)s, %(error)s
+            FROM webhook_deliveries WHERE id = %(id)s
+        )
+        UPDATE webhook_deliveries SET
+            attempts = attempts + 1,
+            scheduled_attempts = scheduled_attempts + CASE WHEN %(trigger)s = 'scheduled' THEN 1 ELSE 0 END,
+            last_attempt_at = %(attempted_at)s,
+            response_code = %(code)s,
+            last_duration_ms = %(duration)s,
+            last_error = %(error)s,
+            status = CASE WHEN generation = %(generation)s THEN %(status)s ELSE 'pending' END,
+            next_retry_at = CASE WHEN generation = %(generation)s THEN %(next)s ELSE now() END,
+            manual_requested = CASE WHEN generation = %(generation)s THEN false ELSE manual_requested END,
+            updated_at = now()
+        WHERE id = %(id)s AND status = 'pending'
+        RETURNING *
+        """,
+        {
+            "id": delivery["id"],
+            "trigger": trigger,
+            "attempted_at": attempted_at,
+            "code": response_code,
+            "duration": duration_ms,
+            "body": response_body,
+            "error": error,
+            "generation": delivery["generation"],
+            "status": status,
+            "next": next_retry_at,
+        },
+    )
+    row = tx.fetchone()
+    return dict(row) if row else None
+
+
+def fail_unsendable(tx: Cursor, delivery_id: str, generation: int, reason: str) -> None:
+    """Settle a delivery that cannot be attempted (its endpoint was disabled or deleted)."""
+    tx.execute(
+        "UPDATE webhook_deliveries SET status = 'failed', last_error = %s, next_retry_at = NULL, "
+        "manual_requested = false, updated_at = now() "
+        "WHERE id = %s AND status = 'pending' AND generation = %s",
+        (reason, delivery_id, generation),
+    )
+
+
+def request_retry(tx: Cursor, delivery_id: str, merchant_id: str) -> Row:
+    """Make the delivery due now, as a manual attempt, whatever its state."""
+    tx.execute(
+        "UPDATE webhook_deliveries SET status = 'pending', next_retry_at = now(), generation = generation + 1, "
+        "manual_requested = true, updated_at = now() WHERE id = %s AND merchant_id = %s RETURNING id",
+        (ids.parse(delivery_id, "whd"), merchant_id),
+    )
+    if tx.fetchone() is None:
+        raise NotFound(f"No webhook delivery with id {delivery_id!r}", field="id")
+    return get(tx, delivery_id, merchant_id)
+
+
+def overdue_ids(tx: Cursor, older_than_s: float, limit: int) -> list[str]:
+    tx.execute(
+        "SELECT id FROM webhook_deliveries WHERE status = 'pending' "
+        "AND next_retry_at < now() - make_interval(secs => %s) ORDER BY next_retry_at LIMIT %s",
+        (older_than_s, limit),
+    )
+    return [r["id"] for r in tx.fetchall()]

@@ -1,0 +1,65 @@
+"""Errors we raise on purpose. ``shared.http`` maps them to responses; ``shared.queue`` to retries.
+
+GatewayError
+├── InvalidRequest        400 BAD_REQUEST_ERROR
+│   └── PayloadTooLarge   413 BAD_REQUEST_ERROR
+├── Unauthorized          401 AUTHENTICATION_ERROR
+├── NotFound              404 NOT_FOUND_ERROR
+├── MethodNotAllowed      405 METHOD_NOT_ALLOWED_ERROR
+├── IdempotencyInProgress 409 IDEMPOTENCY_KEY_IN_USE
+├── IdempotencyMismatch   422 IDEMPOTENCY_ERROR
+├── FeatureDisabled       404 NOT_FOUND_ERROR
+└── UpstreamUnavailable   503 SERVER_ERROR (retryable)
+"""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    status = 500
+    code = "SERVER_ERROR"
+    retryable = False
+
+    def __init__(self, description: str, *, field: str | None = None) -> None:
+        super().__init__(description)
+        self.description = description
+        self.field = field
+
+    def body(self) -> dict[str, object]:
+        return {"error": {"code": self.code, "description": self.description, "field": self.field}}
+
+
+class InvalidRequest(GatewayError):
+    status, code = 400, "BAD_REQUEST_ERROR"
+
+
+class PayloadTooLarge(InvalidRequest):
+    status = 413
+
+
+class Unauthorized(GatewayError):
+    status, code = 401, "AUTHENTICATION_ERROR"
+
+
+class NotFound(GatewayError):
+    status, code = 404, "NOT_FOUND_ERROR"
+
+
+class FeatureDisabled(NotFound):
+    pass
+
+
+class MethodNotAllowed(GatewayError):
+    status, code = 405, "METHOD_NOT_ALLOWED_ERROR"
+
+
+class IdempotencyInProgress(GatewayError):
+    status, code = 409, "IDEMPOTENCY_KEY_IN_USE"
+
+
+class IdempotencyMismatch(GatewayError):
+    status, code = 422, "IDEMPOTENCY_ERROR"
+
+
+class UpstreamUnavailable(GatewayError):
+    status, code, retryable = 503, "SERVER_ERROR", True

@@ -1,0 +1,24 @@
+"""Events: stored once, fanned out as one webhook delivery per subscribed endpoint."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from shared import ids
+from shared.db import Cursor, webhook_deliveries, webhook_endpoints
+from shared.db import events as events_table
+from shared.job_types import DELIVER_WEBHOOK
+from shared.models import dumps
+from shared.queue import FollowUp
+
+
+def record(tx: Cursor, merchant_id: str, event_type: str, data: dict[str, Any]) -> list[FollowUp]:
+    """Store the event and its deliveries in the caller's transaction; return the jobs to queue
+    once it commits."""
+    event_id = ids.new("evt")
+    body = dumps({"id": event_id, "event": event_type, "timestamp": int(time.time()), "data": data})
+    events_table.insert(tx, event_id, merchant_id, event_type, body)
+    endpoint_ids = [row["id"] for row in webhook_endpoints.subscribed(tx, merchant_id, event_type)]
+    delivery_ids = webhook_deliveries.insert_many(tx, merchant_id, event_id, event_type, endpoint_ids)
+    return [FollowUp(DELIVER_WEBHOOK, delivery_id) for delivery_id in delivery_ids]

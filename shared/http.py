@@ -1,0 +1,153 @@
+"""The only code that knows about Chalice's request and response objects.
+
+``route`` registers a handler; ``serve`` runs it: request id, body limits, authentication, the
+JSON error shape, and a generic 500 for anything unexpected (logged with its traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Chalice, CORSConfig, Response
+
+from shared import auth, ids, log
+from shared.config import settings
+from shared.errors import GatewayError, InvalidRequest, PayloadTooLarge
+from shared.models import dumps
+
+logger = logging.getLogger(__name__)
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One HTTP request, as a handler sees it."""
+
+    method: str
+    path: str
+    params: Mapping[str, str]
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    raw_body: bytes
+    request_id: str
+    merchant_id: str = ""
+
+    def json(self, *, empty_as: object = None) -> object:
+        """The decoded body. ``empty_as`` is returned for an empty body when that is allowed.
+
+        Raises:
+            InvalidRequest: the body is not JSON (or empty where a body is required).
+        """
+        if not self.raw_body.strip():
+            if empty_as is not None:
+                return empty_as
+            raise InvalidRequest("The request body must be a JSON object")
+        try:
+            return json.loads(self.raw_body, parse_constant=_reject_constant)
+        except (ValueError, RecursionError):
+            raise InvalidRequest("The request body is not valid JSON") from None
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    def page(self) -> tuple[int, int]:
+        """``limit`` (1–100, default 20) and ``offset`` (≥ 0) from the query string."""
+        return (
+            _int_param(self.query, "limit", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE),
+            _int_param(self.query, "offset", 0, 0, 10_000_000),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    body: object  # a str is sent as it is (already-encoded JSON, e.g. an idempotent replay)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Call], Reply]
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _int_param(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise InvalidRequest(f"{name} must be a whole number from {low} to {high}", field=name)
+    return int(raw)
+
+
+def serve(request: Any, handler: Handler, params: Mapping[str, str], *, authenticated: bool = True) -> Response:
+    request_id = ids.new("req")
+    with log.bound(request_id=request_id):
+        try:
+            reply = _dispatch(request, handler, params, request_id, authenticated)
+        except GatewayError as exc:
+            reply = Reply(exc.status, exc.body())
+        except Exception:
+            logger.exception("http.unhandled", extra={"path": request.path})
+            reply = Reply(
+                500,
+                {
+                    "error": {
+                        "code": "SERVER_ERROR",
+                        "description": "Something went wrong on our side; "
+                        f"quote request id {request_id} if you contact support",
+                        "field": None,
+                    }
+                },
+            )
+        body = reply.body if isinstance(reply.body, str) else dumps(reply.body)
+        headers = {"Content-Type": "application/json", "X-Request-Id": request_id, **reply.headers}
+        return Response(body=body, status_code=reply.status, headers=headers)
+
+
+def _dispatch(request: Any, handler: Handler, params: Mapping[str, str], request_id: str, authenticated: bool) -> Reply:
+    raw_body: bytes = request.raw_body or b""
+    if len(raw_body) > settings().max_body_bytes:
+        raise PayloadTooLarge(f"The request body must be at most {settings().max_body_bytes} bytes")
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    merchant_id = auth.authenticate(headers.get("x-api-key")) if authenticated else ""
+    call = Call(
+        method=request.method,
+        path=request.path,
+        params=dict(params),
+        query=dict(request.query_params or {}),
+        headers=headers,
+        raw_body=raw_body,
+        request_id=request_id,
+        merchant_id=merchant_id,
+    )
+    with log.bound(merchant_id=merchant_id or None):
+        return handler(call)
+
+
+def cors() -> CORSConfig:
+    return CORSConfig(
+        allow_origin=settings().cors_allow_origin,
+        allow_headers=["Content-Type", "X-Api-Key", "Idempotency-Key"],
+        expose_headers=["X-Request-Id", "Idempotent-Replayed"],
+        max_age=600,
+    )
+
+
+def route(app: Chalice, path: str, method: str, handler: Handler, *, authenticated: bool = True) -> None:
+    """Register ``handler`` for ``method path``; the view's name is the handler's module name."""
+    name = handler.__module__.rsplit(".", 1)[-1]
+
+    def view(**params: str) -> Response:
+        return serve(app.current_request, handler, params, authenticated=authenticated)
+
+    view.__name__ = name
+    # '*/*': we parse bodies ourselves, so a wrong Content-Type gets our JSON error, not Chalice's.
+    app.route(path, methods=[method], name=name, cors=cors(), content_types=["*/*"])(view)

@@ -1,0 +1,312 @@
+"""The Redis job queue: leased, delayed, retried with exponential backoff, at least once.
+
+A job is a wake-up call for one row in PostgreSQL (``type`` + ``ref_id``); PostgreSQL holds the
+state and every handler re-reads it, so a job that runs twice is harmless. A job's id is
+``type:ref_id``, so the same piece of work is never queued twice (reconciliation relies on this).
+
+Keys (``shared.keys``): ``gw:job:{id}`` hash, ``gw:jobs:due`` zset by run-at ms,
+``gw:jobs:leased`` zset by lease expiry ms, ``gw:jobs:dead`` zset by time given up,
+``gw:jobs:wake`` list pushed on every enqueue so blocked pollers wake at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import redis
+
+from shared import keys, log
+from shared.config import settings
+from shared.errors import GatewayError, UpstreamUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: str
+    type: str
+    ref_id: str
+    attempt: int  # 1 on the first run
+    lease: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    type: str
+    ref_id: str
+    delay_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int
+    first_delay_s: float
+    max_delay_s: float
+
+    def backoff_s(self, attempt: int) -> float:
+        delay = min(self.max_delay_s, self.first_delay_s * 2 ** (attempt - 1))
+        # Jitter, so an outage's backlog does not retry in lockstep.
+        return delay * random.uniform(0.5, 1.0)
+
+
+class JobHandler(Protocol):
+    RETRY: RetryPolicy
+
+    def run(self, job: Job) -> list[FollowUp]: ...
+
+
+def job_id(job_type: str, ref_id: str) -> str:
+    return f"{job_type}:{ref_id}"
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+# Shared by enqueue and complete. ARGV from index `first`: id, type, ref_id, run_at_ms (repeated).
+# A job already due keeps the earlier of its two times (ZADD LT); with only_if_absent, a job that is
+# due or running is left alone (reconciliation fills gaps, it never reschedules).
+_ENQUEUE_LOOP = """
+local added = 0
+for i = first, #ARGV, 4 do
+  local id, typ, ref, at = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  local due = redis.call('ZSCORE', KEYS[1], id)
+  local running = redis.call('ZSCORE', KEYS[2], id)
+  if not (only_if_absent and (due or running)) then
+    if not due and not running then
+      redis.call('HSET', prefix .. id, 'type', typ, 'ref_id', ref, 'attempts', 0)
+    end
+    redis.call('ZADD', KEYS[1], 'LT', at, id)
+    redis.call('ZREM', KEYS[3], id)
+    added = added + 1
+  end
+end
+if added > 0 then
+  redis.call('LPUSH', KEYS[4], '1')
+  redis.call('LTRIM', KEYS[4], 0, 63)
+end
+"""
+
+_ENQUEUE = (
+    """
+local prefix, only_if_absent, first = ARGV[1], ARGV[2] == '1', 3
+"""
+    + _ENQUEUE_LOOP
+    + "return added"
+)
+
+# KEYS: due, leased, dead, wake, completed. ARGV: prefix, job id, lease token, now, follow-ups...
+# Acknowledging and enqueueing follow-ups in one script leaves no moment where a crash loses them.
+_COMPLETE = (
+    """
+local prefix, only_if_absent, first = ARGV[1], false, 5
+local id, token, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local h = prefix .. id
+if redis.call('HGET', h, 'lease') == token then
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('INCR', KEYS[5])
+  if redis.call('ZSCORE', KEYS[1], id) then
+    -- Queued again while it ran (a manual retry, say): run it as a fresh job now.
+    redis.call('ZADD', KEYS[1], 'XX', 'LT', now, id)
+    redis.call('HSET', h, 'attempts', 0)
+    redis.call('HDEL', h, 'lease')
+  else
+    redis.call('DEL', h)
+  end
+end
+"""
+    + _ENQUEUE_LOOP
+    + "return added"
+)
+
+# KEYS: due, leased, dead. ARGV: prefix, job id, lease token, retry_at ('' = give up), error, now.
+_FAIL = """
+local h = ARGV[1] .. ARGV[2]
+if redis.call('HGET', h, 'lease') ~= ARGV[3] then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('HSET', h, 'last_error', ARGV[5])
+redis.call('HDEL', h, 'lease')
+if ARGV[4] == '' then
+  redis.call('ZREM', KEYS[1], ARGV[2])
+  redis.call('ZADD', KEYS[3], ARGV[6], ARGV[2])
+else
+  redis.call('ZADD', KEYS[1], 'LT', ARGV[4], ARGV[2])
+end
+return 1
+"""
+
+# KEYS: due, leased. ARGV: prefix, now, lease_ms, limit, token.
+# Expired leases (their poller died or stalled) go back to due first. A due job whose previous
+# run still holds a lease waits until that lease ends, so one job never runs twice at once.
+_CLAIM = """
+local prefix, now, lease_ms, limit, token = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)) do
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('ZADD', KEYS[1], 'LT', now, id)
+end
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, limit)) do
+  local lease_end = redis.call('ZSCORE', KEYS[2], id)
+  if lease_end then
+    redis.call('ZADD', KEYS[1], lease_end, id)
+  else
+    redis.call('ZREM', KEYS[1], id)
+    local h = prefix .. id
+    local fields = redis.call('HMGET', h, 'type', 'ref_id')
+    if fields[1] then
+      redis.call('ZADD', KEYS[2], now + lease_ms, id)
+      local attempts = redis.call('HINCRBY', h, 'attempts', 1)
+      redis.call('HSET', h, 'lease', token .. ':' .. attempts)
+      table.insert(out, {id, fields[1], fields[2], attempts, token .. ':' .. attempts})
+    end
+  end
+end
+return out
+"""
+
+
+class Queue:
+    """Redis operations on jobs. Safe to share between threads (redis-py pools its connections)."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+        self._enqueue = client.register_script(_ENQUEUE)
+        self._complete = client.register_script(_COMPLETE)
+        self._fail = client.register_script(_FAIL)
+        self._claim = client.register_script(_CLAIM)
+
+    @classmethod
+    def from_url(cls, url: str) -> Queue:
+        return cls(redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5, health_check_interval=30))
+
+    def enqueue(self, items: Iterable[FollowUp], *, only_if_absent: bool = False) -> int:
+        """Queue each item after its delay; return how many were queued or moved earlier.
+
+        Raises:
+            UpstreamUnavailable: Redis cannot be reached (callers that already committed to
+            PostgreSQL log and carry on: reconciliation will queue the work).
+        """
+        args = self._item_args(items)
+        if not args:
+            return 0
+        try:
+            return int(self._enqueue(keys=self._keys(), args=[keys.JOB_PREFIX, "1" if only_if_absent else "0", *args]))
+        except redis.RedisError as exc:
+            raise UpstreamUnavailable("The job queue is unavailable") from exc
+
+    def claim(self, limit: int, lease_s: float) -> list[Job]:
+        token = secrets.token_hex(8)
+        rows = self._claim(keys=self._keys()[:2], args=[keys.JOB_PREFIX, _now_ms(), int(lease_s * 1000), limit, token])
+        return [Job(id=_s(r[0]), type=_s(r[1]), ref_id=_s(r[2]), attempt=int(r[3]), lease=_s(r[4])) for r in rows]
+
+    def complete(self, job: Job, follow_ups: Iterable[FollowUp] = ()) -> None:
+        self._complete(
+            keys=[*self._keys(), keys.JOBS_COMPLETED],
+            args=[keys.JOB_PREFIX, job.id, job.lease, _now_ms(), *self._item_args(follow_ups)],
+        )
+
+    def fail(self, job: Job, error: str, retry_in_s: float | None) -> None:
+        retry_at = "" if retry_in_s is None else str(_now_ms() + int(retry_in_s * 1000))
+        self._fail(keys=self._keys()[:3], args=[keys.JOB_PREFIX, job.id, job.lease, retry_at, error[:500], _now_ms()])
+
+    def next_due_in_s(self) -> float | None:
+        """Seconds until the earliest due job (0 if one is due now), or None if nothing is queued."""
+        first = self.redis.zrange(keys.JOBS_DUE, 0, 0, withscores=True)
+        if not first:
+            return None
+        return max(0.0, (float(first[0][1]) - _now_ms()) / 1000)
+
+    def wait_for_work(self, timeout_s: float) -> None:
+        """Block until something is enqueued or the timeout passes."""
+        if timeout_s <= 0:
+            return
+        self.redis.blpop([keys.JOBS_WAKE], timeout=max(0.01, timeout_s))
+
+    def is_queued(self, job_type: str, ref_id: str) -> bool:
+        jid = job_id(job_type, ref_id)
+        return self.redis.zscore(keys.JOBS_DUE, jid) is not None or self.redis.zscore(keys.JOBS_LEASED, jid) is not None
+
+    def stats(self) -> dict[str, int]:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zcard(keys.JOBS_DUE)
+        pipe.zcard(keys.JOBS_LEASED)
+        pipe.get(keys.JOBS_COMPLETED)
+        pipe.zcard(keys.JOBS_DEAD)
+        due, leased, completed, dead = pipe.execute()
+        return {"pending": int(due), "processing": int(leased), "completed": int(completed or 0), "failed": int(dead)}
+
+    def heartbeat(self, poller_id: str) -> None:
+        self.redis.zadd(keys.POLLERS, {poller_id: _now_ms()})
+
+    def forget_poller(self, poller_id: str) -> None:
+        self.redis.zrem(keys.POLLERS, poller_id)
+
+    def live_pollers(self, within_s: float) -> int:
+        cutoff = _now_ms() - int(within_s * 1000)
+        self.redis.zremrangebyscore(keys.POLLERS, "-inf", f"({cutoff}")
+        return int(self.redis.zcard(keys.POLLERS))
+
+    @staticmethod
+    def _keys() -> list[str]:
+        return [keys.JOBS_DUE, keys.JOBS_LEASED, keys.JOBS_DEAD, keys.JOBS_WAKE]
+
+    @staticmethod
+    def _item_args(items: Iterable[FollowUp]) -> list[Any]:
+        now = _now_ms()
+        args: list[Any] = []
+        for item in items:
+            args += [job_id(item.type, item.ref_id), item.type, item.ref_id, now + int(item.delay_s * 1000)]
+        return args
+
+
+def _s(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def execute(queue: Queue, handler: JobHandler, job: Job) -> None:
+    """Run one claimed job and settle it: complete with follow-ups, retry with backoff, or give up.
+
+    A lease can expire under a job that is still running, so every handler must be safe to run twice.
+    """
+    with log.bound(job_id=job.id, job_type=job.type, attempt=job.attempt):
+        try:
+            follow_ups = handler.run(job)
+        except Exception as exc:
+            retryable = exc.retryable if isinstance(exc, GatewayError) else True
+            policy = handler.RETRY
+            if retryable and job.attempt < policy.max_attempts:
+                delay = policy.backoff_s(job.attempt)
+                logger.warning("job.retrying", extra={"error": repr(exc), "retry_in_s": round(delay, 3)})
+                queue.fail(job, repr(exc), delay)
+            else:
+                logger.error("job.dead", extra={"error": repr(exc)}, exc_info=not isinstance(exc, GatewayError))
+                queue.fail(job, repr(exc), None)
+            return
+        queue.complete(job, follow_ups)
+
+
+@functools.cache
+def default_queue() -> Queue:
+    """The process's queue on ``REDIS_URL`` (redis-py's pool is fork- and thread-safe)."""
+    return Queue.from_url(settings().redis_url)
+
+
+def submit(follow_ups: list[FollowUp]) -> None:
+    """Queue work whose rows are already committed.
+
+    Never raises: if Redis is down the work is still in PostgreSQL, and reconciliation queues it.
+    """
+    if not follow_ups:
+        return
+    try:
+        default_queue().enqueue(follow_ups)
+    except UpstreamUnavailable:
+        logger.warning("job.enqueue_deferred", extra={"jobs": [job_id(f.type, f.ref_id) for f in follow_ups]})

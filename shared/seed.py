@@ -1,0 +1,38 @@
+"""The seed: merchant "Test Merchant" with API key ``key_test_123`` and one webhook endpoint."""
+
+from __future__ import annotations
+
+import logging
+
+from shared import auth, db
+from shared.config import Settings
+from shared.db import webhook_endpoints
+
+logger = logging.getLogger(__name__)
+
+MERCHANT_ID = "mch_test"
+MERCHANT_NAME = "Test Merchant"
+API_KEY = "key_test_123"
+ENDPOINT_ID = "we_test"
+WEBHOOK_SECRET = "whsec_test_abc123"
+
+
+def run(settings: Settings) -> None:
+    """Create the seed rows if missing; never touches rows that already exist."""
+    with db.transaction() as tx:
+        tx.execute(
+            "INSERT INTO merchants (id, name, api_key_hash) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+            (MERCHANT_ID, MERCHANT_NAME, auth.hash_api_key(API_KEY, settings.secret_key)),
+        )
+        tx.execute("SELECT 1 FROM webhook_endpoints WHERE id = %s", (ENDPOINT_ID,))
+        if tx.fetchone() is None:
+            webhook_endpoints.insert(
+                tx,
+                MERCHANT_ID,
+                settings.seed_webhook_url,
+                None,
+                WEBHOOK_SECRET,
+                "Seeded test merchant receiver",
+                endpoint_id=ENDPOINT_ID,
+            )
+            logger.info("seed.created", extra={"merchant": MERCHANT_ID, "webhook_url": settings.seed_webhook_url})
