@@ -61,10 +61,7 @@ def _job_name(module: ModuleType) -> str:
     return module.__name__.rsplit(".", 1)[-1]
 
 
-JOBS: dict[str, JobHandler] = {
-    _job_name(m): m
-    for m in (process_payment, process_refund, deliver_webhook)  # type: ignore[misc]
-}
+JOBS: dict[str, JobHandler] = {_job_name(m): m for m in (process_payment, process_refund, deliver_webhook)}
 
 
 def _job_lambda(handler: JobHandler) -> Any:

@@ -108,7 +108,11 @@ def serve(request: Any, handler: Handler, params: Mapping[str, str], *, authenti
                 },
             )
         body = reply.body if isinstance(reply.body, str) else dumps(reply.body)
-        headers = {"Content-Type": "application/json", "X-Request-Id": request_id, **reply.headers}
+        headers: dict[str, str | list[str]] = {
+            "Content-Type": "application/json",
+            "X-Request-Id": request_id,
+            **reply.headers,
+        }
         return Response(body=body, status_code=reply.status, headers=headers)
 
 

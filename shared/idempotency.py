@@ -46,7 +46,8 @@ def replay(tx: Cursor, merchant_id: str, key: str, request_fingerprint: str) -> 
         IdempotencyMismatch: the key was used with a different request.
     """
     tx.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0)) AS locked", (f"{merchant_id}\x00{key}",))
-    if not (tx.fetchone() or {}).get("locked"):
+    locked = tx.fetchone()
+    if not (locked and locked["locked"]):
         raise IdempotencyInProgress(
             "A request with this Idempotency-Key is still being processed; retry shortly", field="Idempotency-Key"
         )

@@ -15,3 +15,8 @@ JOB_PREFIX = PREFIX + "job:"
 
 def job(job_id: str) -> str:
     return JOB_PREFIX + job_id
+
+
+def endpoint_slots(endpoint_id: str) -> str:
+    """zset: delivery id -> slot expiry (ms), the attempts in flight to one endpoint."""
+    return f"{PREFIX}endpoint:{endpoint_id}:slots"

@@ -52,7 +52,7 @@ class RetryPolicy:
     max_delay_s: float
 
     def backoff_s(self, attempt: int) -> float:
-        delay = min(self.max_delay_s, self.first_delay_s * 2 ** (attempt - 1))
+        delay = min(self.max_delay_s, self.first_delay_s * 2.0 ** (attempt - 1))
         # Jitter, so an outage's backlog does not retry in lockstep.
         return delay * random.uniform(0.5, 1.0)
 

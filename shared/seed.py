@@ -17,7 +17,7 @@ ENDPOINT_ID = "we_test"
 WEBHOOK_SECRET = "whsec_test_abc123"
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings, *, with_endpoint: bool = True) -> None:
     """Create the seed rows if missing; never touches rows that already exist."""
     with db.transaction() as tx:
         tx.execute(
@@ -25,7 +25,7 @@ def run(settings: Settings) -> None:
             (MERCHANT_ID, MERCHANT_NAME, auth.hash_api_key(API_KEY, settings.secret_key)),
         )
         tx.execute("SELECT 1 FROM webhook_endpoints WHERE id = %s", (ENDPOINT_ID,))
-        if tx.fetchone() is None:
+        if with_endpoint and tx.fetchone() is None:
             webhook_endpoints.insert(
                 tx,
                 MERCHANT_ID,

@@ -15,8 +15,10 @@ from shared.config import settings
 from shared.db import webhook_deliveries
 from shared.models import DeliveryStatus
 from shared.queue import FollowUp, Job, RetryPolicy
+from shared.slots import default_slots
 
 RETRY = RetryPolicy(max_attempts=8, first_delay_s=1, max_delay_s=300)
+BUSY_ENDPOINT_WAIT_S = 0.2
 
 
 def run(job: Job) -> list[FollowUp]:
@@ -35,9 +37,16 @@ def run(job: Job) -> list[FollowUp]:
     trigger = "manual" if delivery["manual_requested"] else "scheduled"
     body = delivery["body"].encode()
     secrets_in_use = [delivery["secret"]] + ([delivery["previous_secret"]] if delivery["previous_secret"] else [])
-    attempted_at = dt.datetime.now(dt.UTC)
-    headers = signing.headers(secrets_in_use, delivery["event_id"], int(time.time()), body)
-    result = webhooks.send(delivery["url"], body, headers, settings())
+    slots = default_slots()
+    if not slots.acquire(delivery["endpoint_id"], delivery["id"]):
+        # The endpoint already has its share of poller threads: leave this thread to other endpoints.
+        return [FollowUp(job.type, job.ref_id, BUSY_ENDPOINT_WAIT_S)]
+    try:
+        attempted_at = dt.datetime.now(dt.UTC)
+        headers = signing.headers(secrets_in_use, delivery["event_id"], int(time.time()), body)
+        result = webhooks.send(delivery["url"], body, headers, settings())
+    finally:
+        slots.release(delivery["endpoint_id"], delivery["id"])
     status, next_retry_at = webhooks.after_attempt(
         result.ok, delivery["scheduled_attempts"], trigger, settings(), dt.datetime.now(dt.UTC)
     )

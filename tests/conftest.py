@@ -1,0 +1,283 @@
+"""Fixtures over real PostgreSQL and Redis, kept apart from ``make up`` data.
+
+Tests use the database ``gateway_test`` and Redis database 15 (override with TEST_DATABASE_URL and
+TEST_REDIS_URL). Every test starts from empty tables, the seeded test merchant and an empty Redis
+database. Servers (API, poller, webhook receivers) are real processes or threads on loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+
+# Settings are read once per process: set the test environment before anything imports them.
+TEST_ENV = {
+    "DATABASE_URL": os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/gateway_test"),
+    "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+    "GATEWAY_ENV": "test",
+    "TEST_MODE": "true",
+    "TEST_PROCESSING_DELAY": "0",
+    "WEBHOOK_RETRY_INTERVALS_TEST": "true",
+    "RECONCILE_INTERVAL_S": "1",
+    "RECONCILE_GRACE_S": "1",
+    "JOB_LEASE_S": "30",
+    "LOG_LEVEL": "WARNING",
+    "WEB_CONCURRENCY": "2",
+    "POLLER_CONCURRENCY": "8",
+}
+os.environ.update(TEST_ENV)
+
+import json  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+import redis  # noqa: E402
+import requests  # noqa: E402
+
+from shared import auth, db, seed  # noqa: E402
+from shared.config import settings  # noqa: E402
+from shared.db import migrations  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+API_KEY = seed.API_KEY
+OTHER_API_KEY = "key_test_other_merchant"
+TABLES = (
+    "webhook_attempts, webhook_deliveries, events, refunds, payments, idempotency_keys, webhook_endpoints, merchants"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(condition: Callable[[], Any], timeout_s: float = 15, interval_s: float = 0.05) -> Any:
+    """Poll until ``condition()`` is truthy and return it; fail the test on timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout_s} s")
+        time.sleep(interval_s)
+
+
+@pytest.fixture(scope="session")
+def redis_client() -> Iterator[redis.Redis]:
+    url = settings().redis_url
+    if urllib.parse.urlsplit(url).path.strip("/") in ("", "0"):
+        pytest.exit("Refusing to run tests on Redis database 0: set TEST_REDIS_URL to a spare database", 2)
+    client = redis.Redis.from_url(url)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database() -> None:
+    migrations.ensure_database(settings().database_url)
+    migrations.migrate(settings().database_url)
+
+
+@pytest.fixture(autouse=True)
+def clean(database: None, redis_client: redis.Redis) -> Iterator[None]:
+    redis_client.flushdb()
+    with db.transaction() as tx:
+        tx.execute(f"TRUNCATE {TABLES}")
+        tx.execute(
+            "INSERT INTO merchants (id, name, api_key_hash) VALUES ('mch_other', 'Other Merchant', %s)",
+            (auth.hash_api_key(OTHER_API_KEY),),
+        )
+    seed.run(settings(), with_endpoint=False)
+    yield
+
+
+def _start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(args, cwd=ROOT, env={**os.environ, **(env or {})})
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def api_url(database: None) -> Iterator[str]:
+    """A real gunicorn server running the app with the test settings."""
+    port = free_port()
+    proc = _start([sys.executable, "-m", "infra.local", "api"], {"PORT": str(port)})
+    base = f"http://127.0.0.1:{port}/api/v1"
+
+    def up() -> bool:
+        try:
+            return requests.get(f"{base}/test/jobs/status", timeout=1).status_code == 200
+        except requests.ConnectionError:
+            assert proc.poll() is None, "the API server exited"
+            return False
+
+    wait_until(up, timeout_s=30)
+    yield base
+    _stop(proc)
+
+
+@dataclass
+class Api:
+    base: str
+    key: str = API_KEY
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {"X-Api-Key": self.key, **kwargs.pop("headers", {})}
+        return self.session.request(method, self.base + path, headers=headers, timeout=30, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def api(api_url: str) -> Api:
+    return Api(api_url)
+
+
+@pytest.fixture
+def other_api(api_url: str) -> Api:
+    return Api(api_url, key=OTHER_API_KEY)
+
+
+class Poller:
+    """A poller process with the test settings; ``start`` again after ``kill`` to simulate recovery."""
+
+    def __init__(self) -> None:
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self, **env: str) -> subprocess.Popen[bytes]:
+        proc = _start([sys.executable, "-m", "infra.local", "poller"], env)
+        self.procs.append(proc)
+        return proc
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            _stop(proc)
+
+
+@pytest.fixture
+def poller() -> Iterator[Poller]:
+    p = Poller()
+    p.start()
+    yield p
+    p.stop_all()
+
+
+@pytest.fixture
+def pollers() -> Iterator[Poller]:
+    """Like ``poller`` but starts none: the test decides when and how."""
+    p = Poller()
+    yield p
+    p.stop_all()
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Receiver:
+    """A webhook receiver on loopback that records every request and answers as scripted."""
+
+    def __init__(self) -> None:
+        self.requests: list[Received] = []
+        self.statuses: list[int] = []  # answered in order; then `default_status`
+        self.default_status = 200
+        self.delay_s = 0.0
+        self._lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with outer._lock:
+                    outer.requests.append(Received(self.path, dict(self.headers.items()), body))
+                    status = outer.statuses.pop(0) if outer.statuses else outer.default_status
+                if outer.delay_s:
+                    time.sleep(outer.delay_s)
+                payload = json.dumps({"received": True, "status": status}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self, name: str | None = None) -> list[Received]:
+        with self._lock:
+            return [r for r in self.requests if name is None or r.json()["event"] == name]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def endpoint(api: Api, receiver: Receiver) -> dict[str, Any]:
+    """A webhook endpoint of the test merchant pointing at ``receiver``."""
+    response = api.post("/webhook-endpoints", json={"url": receiver.url})
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+CARD = {"number": "4111111111111111", "expiry_month": 12, "expiry_year": 2035, "cvv": "123", "name": "Asha Rao"}
+
+
+def payment_body(**overrides: Any) -> dict[str, Any]:
+    return {"amount": 50000, "currency": "INR", "method": "card", "order_id": "order_1", "card": CARD, **overrides}
+
+
+def settled_payment(api: Api, payment_id: str, timeout_s: float = 15) -> dict[str, Any]:
+    def settled() -> dict[str, Any] | None:
+        body = api.get(f"/payments/{payment_id}").json()
+        return body if body["status"] != "pending" else None
+
+    return dict(wait_until(settled, timeout_s))

@@ -1,0 +1,130 @@
+"""POST/GET /payments and capture, through the real server and poller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared import db
+from tests.conftest import CARD, Api, Poller, Receiver, payment_body, settled_payment, wait_until
+
+
+def test_create_payment_returns_pending_payment(api: Api) -> None:
+    response = api.post("/payments", json=payment_body())
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["id"].startswith("pay_")
+    assert body["status"] == "pending"
+    assert body["captured"] is False
+    assert body["amount"] == 50000 and body["currency"] == "INR" and body["method"] == "card"
+    assert body["order_id"] == "order_1"
+    assert body["created_at"].endswith("Z")
+    assert body["card"] == {"network": "visa", "last4": "1111", "expiry_month": 12, "expiry_year": 2035}
+    assert response.headers["X-Request-Id"].startswith("req_")
+
+
+def test_card_number_and_cvv_are_never_stored(api: Api) -> None:
+    api.post("/payments", json=payment_body())
+
+    with db.transaction() as tx:
+        tx.execute("SELECT row_to_json(p)::text AS row FROM payments p")
+        row = tx.fetchone()["row"]
+        tx.execute("SELECT string_agg(body, '') AS bodies FROM events")
+        bodies = tx.fetchone()["bodies"]
+    assert CARD["number"] not in row and CARD["number"] not in bodies
+    assert '"123"' not in row
+
+
+def test_payment_succeeds_and_emits_events(api: Api, poller: Poller, receiver: Receiver, endpoint: Any) -> None:
+    payment = api.post("/payments", json=payment_body()).json()
+
+    assert settled_payment(api, payment["id"])["status"] == "success"
+    wait_until(lambda: receiver.events("payment.success"))
+    names = [r.json()["event"] for r in receiver.events()]
+    assert {"payment.created", "payment.pending", "payment.success"} <= set(names)
+    sent = receiver.events("payment.success")[0].json()
+    assert sent["id"].startswith("evt_") and isinstance(sent["timestamp"], int)
+    assert sent["data"]["payment"]["id"] == payment["id"]
+    assert sent["data"]["payment"]["status"] == "success"
+
+
+def test_declined_test_card_fails_with_error_code(api: Api, poller: Poller) -> None:
+    card = {**CARD, "number": "4000000000000002"}
+    payment = api.post("/payments", json=payment_body(card=card)).json()
+
+    settled = settled_payment(api, payment["id"])
+    assert settled["status"] == "failed"
+    assert settled["error_code"] == "CARD_DECLINED"
+    assert settled["error_description"]
+
+
+def test_insufficient_funds_card_and_failing_vpa(api: Api, poller: Poller) -> None:
+    card = api.post("/payments", json=payment_body(card={**CARD, "number": "4000000000009995"})).json()
+    upi = api.post("/payments", json=payment_body(method="upi", card=None, vpa="failure@upi")).json()
+    upi_ok = api.post("/payments", json=payment_body(method="upi", card=None, vpa="success@upi")).json()
+
+    assert settled_payment(api, card["id"])["error_code"] == "INSUFFICIENT_FUNDS"
+    assert settled_payment(api, upi["id"])["status"] == "failed"
+    assert settled_payment(api, upi_ok["id"])["status"] == "success"
+
+
+def test_get_payment_of_another_merchant_is_not_found(api: Api, other_api: Api) -> None:
+    payment = api.post("/payments", json=payment_body()).json()
+
+    response = other_api.get(f"/payments/{payment['id']}")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "NOT_FOUND_ERROR"
+
+
+def test_unknown_and_malformed_payment_ids_are_not_found(api: Api) -> None:
+    for payment_id in ("pay_doesnotexist", "rfnd_abc", "x" * 300, "pay_%27%3B"):
+        response = api.get(f"/payments/{payment_id}")
+        assert response.status_code == 404, payment_id
+        assert response.json()["error"]["code"] == "NOT_FOUND_ERROR"
+
+
+def test_list_payments_newest_first_with_pagination(api: Api) -> None:
+    ids = [api.post("/payments", json=payment_body(order_id=f"o{i}")).json()["id"] for i in range(5)]
+
+    page = api.get("/payments", params={"limit": 2, "offset": 1}).json()
+
+    assert page["total"] == 5 and page["limit"] == 2 and page["offset"] == 1
+    assert [p["id"] for p in page["data"]] == [ids[3], ids[2]]
+    assert api.get("/payments", params={"order_id": "o4"}).json()["data"][0]["id"] == ids[4]
+    assert api.get("/payments", params={"limit": 500}).status_code == 400
+
+
+def test_capture_successful_payment(api: Api, poller: Poller, receiver: Receiver, endpoint: Any) -> None:
+    payment = api.post("/payments", json=payment_body()).json()
+    settled_payment(api, payment["id"])
+
+    response = api.post(f"/payments/{payment['id']}/capture", json={"amount": 50000})
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "success" and response.json()["captured"] is True
+    assert response.json()["captured_at"]
+    wait_until(lambda: receiver.events("payment.captured"))
+    again = api.post(f"/payments/{payment['id']}/capture")
+    assert again.status_code == 400
+
+
+def test_capture_without_body_captures_full_amount(api: Api, poller: Poller) -> None:
+    payment = api.post("/payments", json=payment_body()).json()
+    settled_payment(api, payment["id"])
+
+    assert api.post(f"/payments/{payment['id']}/capture").json()["captured"] is True
+
+
+def test_capture_rejects_pending_failed_and_partial(api: Api, pollers: Poller) -> None:
+    pending = api.post("/payments", json=payment_body()).json()
+    assert api.post(f"/payments/{pending['id']}/capture").status_code == 400
+
+    pollers.start()
+    declined = api.post("/payments", json=payment_body(card={**CARD, "number": "4000000000000002"})).json()
+    settled_payment(api, declined["id"])
+    assert api.post(f"/payments/{declined['id']}/capture").status_code == 400
+
+    settled_payment(api, pending["id"])
+    partial = api.post(f"/payments/{pending['id']}/capture", json={"amount": 100})
+    assert partial.status_code == 400 and partial.json()["error"]["field"] == "amount"

@@ -1,0 +1,230 @@
+"""Webhook delivery: signatures, retries on the test schedule, the log, manual retry, isolation."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import subprocess
+import time
+from typing import Any
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from shared import db, seed
+from tests.conftest import Api, Poller, Receiver, payment_body, wait_until
+
+
+def _endpoint(api: Api, url: str, events: list[str] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"url": url}
+    if events is not None:
+        body["events"] = events
+    response = api.post("/webhook-endpoints", json=body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def _deliveries(api: Api, **params: Any) -> list[dict[str, Any]]:
+    response = api.get("/webhooks", params=params)
+    assert response.status_code == 200, response.text
+    return list(response.json()["data"])
+
+
+def _delivery_in(api: Api, endpoint_id: str, status: str) -> dict[str, Any] | None:
+    found = _deliveries(api, endpoint_id=endpoint_id, status=status)
+    return found[0] if found else None
+
+
+def test_delivery_is_signed_both_ways(api: Api, poller: Poller, receiver: Receiver) -> None:
+    secret = _endpoint(api, receiver.url, ["payment.success"])["secret"]
+    api.post("/payments", json=payment_body())
+
+    [request] = wait_until(lambda: receiver.events("payment.success"))
+
+    expected_hex = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
+    assert request.headers["X-Webhook-Signature"] == expected_hex
+    assert request.headers["Content-Type"] == "application/json"
+    assert Webhook(secret).verify(request.body, request.headers)["event"] == "payment.success"
+    assert request.headers["webhook-id"] == request.json()["id"]
+    node = subprocess.run(
+        [
+            "node",
+            "-e",
+            "const c=require('crypto');let b=[];process.stdin.on('data',d=>b.push(d)).on('end',()=>"
+            "console.log(c.createHmac('sha256',process.argv[1]).update(Buffer.concat(b)).digest('hex')))",
+            secret,
+        ],
+        input=request.body,
+        capture_output=True,
+        check=True,
+    )
+    assert node.stdout.decode().strip() == expected_hex
+
+
+def test_seeded_secret_verifies_with_standard_webhooks(api: Api, poller: Poller, receiver: Receiver) -> None:
+    with db.transaction() as tx:
+        tx.execute(
+            "INSERT INTO webhook_endpoints (id, merchant_id, url, events, secret) VALUES "
+            "('we_seedlike', %s, %s, ARRAY['payment.success'], %s)",
+            (seed.MERCHANT_ID, receiver.url, seed.WEBHOOK_SECRET),
+        )
+    api.post("/payments", json=payment_body())
+
+    [request] = wait_until(lambda: receiver.events("payment.success"))
+
+    assert Webhook(seed.WEBHOOK_SECRET).verify(request.body, request.headers)
+    assert (
+        request.headers["X-Webhook-Signature"]
+        == hmac.new(seed.WEBHOOK_SECRET.encode(), request.body, hashlib.sha256).hexdigest()
+    )
+
+
+def test_tampered_body_fails_verification(api: Api, poller: Poller, receiver: Receiver) -> None:
+    secret = _endpoint(api, receiver.url, ["payment.success"])["secret"]
+    api.post("/payments", json=payment_body())
+    [request] = wait_until(lambda: receiver.events("payment.success"))
+
+    tampered = request.body.replace(b'"amount":50000', b'"amount":1')
+
+    assert hmac.new(secret.encode(), tampered, hashlib.sha256).hexdigest() != request.headers["X-Webhook-Signature"]
+    with pytest.raises(Exception, match="signature"):
+        Webhook(secret).verify(tampered, request.headers)
+
+
+def test_every_payment_event_is_delivered_once_per_endpoint(api: Api, poller: Poller, receiver: Receiver) -> None:
+    _endpoint(api, receiver.url)
+    other = Receiver()
+    try:
+        _endpoint(api, other.url)
+        payment = api.post("/payments", json=payment_body()).json()
+        wait_until(lambda: receiver.events("payment.success") and other.events("payment.success"))
+        time.sleep(0.3)
+        for r in (receiver, other):
+            names = sorted(x.json()["event"] for x in r.events())
+            assert names == ["payment.created", "payment.pending", "payment.success"]
+            assert all(x.json()["data"]["payment"]["id"] == payment["id"] for x in r.events())
+    finally:
+        other.close()
+
+
+def test_receiver_failing_twice_then_succeeding_gets_three_attempts_and_one_failing_for_ever_is_failed(
+    api: Api, poller: Poller, receiver: Receiver
+) -> None:
+    """Both on the test schedule (immediately, 5 s, 10 s, 15 s, 20 s), run side by side."""
+    flaky = _endpoint(api, receiver.url, ["payment.success"])
+    receiver.statuses = [500, 500]
+    broken_receiver = Receiver()
+    broken_receiver.default_status = 503
+    try:
+        broken = _endpoint(api, broken_receiver.url, ["payment.success"])
+        api.post("/payments", json=payment_body())
+
+        ok = wait_until(lambda: _delivery_in(api, flaky["id"], "success"), timeout_s=25)
+        assert ok["attempts"] == 3 and ok["response_code"] == 200
+        times = [
+            time.mktime(time.strptime(a["attempted_at"][:19], "%Y-%m-%dT%H:%M:%S"))
+            for a in api.get(f"/webhooks/{ok['id']}").json()["attempt_log"]
+        ]
+        assert 4 <= times[1] - times[0] <= 7 and 9 <= times[2] - times[1] <= 12
+        assert len(receiver.events("payment.success")) == 3
+
+        failed = wait_until(lambda: _delivery_in(api, broken["id"], "failed"), timeout_s=60)
+        assert failed["attempts"] == 5 and failed["response_code"] == 503 and failed["next_retry_at"] is None
+        detail = api.get(f"/webhooks/{failed['id']}").json()
+        assert [a["response_code"] for a in detail["attempt_log"]] == [503] * 5
+        assert all(a["trigger"] == "scheduled" and a["duration_ms"] >= 0 for a in detail["attempt_log"])
+        assert json.loads(detail["attempt_log"][0]["response_body"])["status"] == 503
+
+        broken_receiver.default_status = 200
+        retry = api.post(f"/webhooks/{failed['id']}/retry")
+        assert retry.status_code == 202 and retry.json()["status"] == "pending"
+        done = wait_until(lambda: _delivery_in(api, broken["id"], "success"), timeout_s=10)
+        assert done["attempts"] == 6
+        last = api.get(f"/webhooks/{done['id']}").json()["attempt_log"][-1]
+        assert last["trigger"] == "manual" and last["response_code"] == 200
+        ids = {r.headers["webhook-id"] for r in broken_receiver.events()}
+        assert len(ids) == 1  # same event id on every attempt, so receivers can de-duplicate
+    finally:
+        broken_receiver.close()
+
+
+def test_manual_retry_of_a_successful_delivery_sends_it_again(api: Api, poller: Poller, receiver: Receiver) -> None:
+    endpoint = _endpoint(api, receiver.url, ["payment.success"])
+    api.post("/payments", json=payment_body())
+    delivery = wait_until(lambda: _delivery_in(api, endpoint["id"], "success"))
+
+    assert api.post(f"/webhooks/{delivery['id']}/retry").status_code == 202
+
+    wait_until(lambda: len(receiver.events("payment.success")) == 2)
+    assert wait_until(lambda: _delivery_in(api, endpoint["id"], "success"))["attempts"] == 2
+
+
+def test_redirect_and_unreachable_receiver_are_failed_attempts(api: Api, poller: Poller, receiver: Receiver) -> None:
+    receiver.default_status = 302
+    redirecting = _endpoint(api, receiver.url, ["payment.created"])
+    closed = _endpoint(api, "http://127.0.0.1:1/webhook", ["payment.created"])
+    api.post("/payments", json=payment_body())
+
+    def first_attempt(endpoint_id: str) -> dict[str, Any] | None:
+        found = _deliveries(api, endpoint_id=endpoint_id)
+        return found[0] if found and found[0]["attempts"] >= 1 else None
+
+    redirected = wait_until(lambda: first_attempt(redirecting["id"]))
+    assert redirected["status"] == "pending" and redirected["response_code"] == 302
+    assert "redirect" in redirected["last_error"] and redirected["next_retry_at"]
+    refused = wait_until(lambda: first_attempt(closed["id"]))
+    assert refused["response_code"] is None and refused["last_error"] == "connection refused"
+
+
+def test_delivery_log_filters_and_pagination(api: Api, poller: Poller, receiver: Receiver) -> None:
+    endpoint = _endpoint(api, receiver.url)
+    for i in range(3):
+        api.post("/payments", json=payment_body(order_id=f"o{i}"))
+    wait_until(lambda: len(_deliveries(api, status="success", limit=100)) == 9)
+
+    page = api.get("/webhooks", params={"limit": 2, "offset": 0}).json()
+    assert page["total"] == 9 and page["limit"] == 2 and len(page["data"]) == 2
+    assert page["data"][0]["created_at"] >= page["data"][1]["created_at"]
+    assert len(_deliveries(api, event="payment.success")) == 3
+    assert len(_deliveries(api, endpoint_id=endpoint["id"], limit=100)) == 9
+    assert _deliveries(api, status="failed") == []
+    row = page["data"][0]
+    assert set(row) >= {
+        "id",
+        "endpoint_id",
+        "event",
+        "event_id",
+        "status",
+        "attempts",
+        "last_attempt_at",
+        "next_retry_at",
+        "response_code",
+        "created_at",
+    }
+
+
+def test_another_merchants_delivery_is_not_found(api: Api, other_api: Api, poller: Poller, receiver: Receiver) -> None:
+    endpoint = _endpoint(api, receiver.url, ["payment.created"])
+    api.post("/payments", json=payment_body())
+    delivery = wait_until(lambda: _delivery_in(api, endpoint["id"], "success"))
+
+    assert other_api.get(f"/webhooks/{delivery['id']}").status_code == 404
+    assert other_api.post(f"/webhooks/{delivery['id']}/retry").status_code == 404
+    assert other_api.get("/webhooks").json()["total"] == 0
+
+
+def test_slow_endpoint_does_not_hold_up_others(api: Api, poller: Poller, receiver: Receiver) -> None:
+    slow = Receiver()
+    slow.delay_s = 3
+    try:
+        slow_endpoint = _endpoint(api, slow.url)
+        _endpoint(api, receiver.url, ["payment.success"])
+        for i in range(10):
+            api.post("/payments", json=payment_body(order_id=f"o{i}"))
+
+        wait_until(lambda: len(receiver.events("payment.success")) == 10, timeout_s=10)
+        # The slow endpoint (30 deliveries, 3 s each) is nowhere near done, yet nothing else waited for it.
+        assert len(_deliveries(api, endpoint_id=slow_endpoint["id"], status="success", limit=100)) < 30
+    finally:
+        slow.close()

@@ -1,0 +1,209 @@
+"""The Redis queue against a real Redis: leases, delays, de-duplication, retries, dead jobs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from shared import keys
+from shared.config import settings
+from shared.errors import NotFound, UpstreamUnavailable
+from shared.queue import FollowUp, Job, Queue, RetryPolicy, execute
+
+
+@pytest.fixture
+def queue(redis_client: redis.Redis) -> Iterator[Queue]:
+    q = Queue.from_url(settings().redis_url)
+    yield q
+    q.redis.close()
+
+
+class Handler:
+    RETRY = RetryPolicy(max_attempts=3, first_delay_s=0.05, max_delay_s=0.1)
+
+    def __init__(self, *results: object) -> None:
+        self.results = list(results)
+        self.calls: list[Job] = []
+
+    def run(self, job: Job) -> list[FollowUp]:
+        self.calls.append(job)
+        result = self.results.pop(0) if self.results else []
+        if isinstance(result, Exception):
+            raise result
+        assert isinstance(result, list)
+        return result
+
+
+def test_enqueued_job_is_claimed_once(queue: Queue) -> None:
+    queue.enqueue([FollowUp("process_payment", "pay_1")])
+
+    first = queue.claim(10, lease_s=30)
+    second = queue.claim(10, lease_s=30)
+
+    assert [(j.id, j.type, j.ref_id, j.attempt) for j in first] == [
+        ("process_payment:pay_1", "process_payment", "pay_1", 1)
+    ]
+    assert second == []
+    assert queue.stats() == {"pending": 0, "processing": 1, "completed": 0, "failed": 0}
+
+
+def test_same_work_enqueued_twice_is_one_job(queue: Queue) -> None:
+    queue.enqueue([FollowUp("process_payment", "pay_1"), FollowUp("process_payment", "pay_1")])
+    queue.enqueue([FollowUp("process_payment", "pay_1")])
+
+    assert len(queue.claim(10, lease_s=30)) == 1
+
+
+def test_delayed_job_waits_until_due(queue: Queue) -> None:
+    queue.enqueue([FollowUp("process_refund", "rfnd_1", delay_s=0.3)])
+
+    assert queue.claim(10, lease_s=30) == []
+    assert 0 < (queue.next_due_in_s() or 0) <= 0.3
+    time.sleep(0.35)
+    assert len(queue.claim(10, lease_s=30)) == 1
+
+
+def test_earlier_enqueue_wins_over_later(queue: Queue) -> None:
+    queue.enqueue([FollowUp("deliver_webhook", "whd_1", delay_s=60)])
+    queue.enqueue([FollowUp("deliver_webhook", "whd_1", delay_s=0)])
+
+    assert len(queue.claim(10, lease_s=30)) == 1
+
+
+def test_expired_lease_returns_job_to_due(queue: Queue) -> None:
+    queue.enqueue([FollowUp("process_payment", "pay_1")])
+    assert queue.claim(10, lease_s=0.1)
+
+    time.sleep(0.15)
+    again = queue.claim(10, lease_s=30)
+
+    assert [j.attempt for j in again] == [2]
+
+
+def test_stale_lease_holder_cannot_ack_the_new_holders_job(queue: Queue) -> None:
+    queue.enqueue([FollowUp("process_payment", "pay_1")])
+    [stale] = queue.claim(10, lease_s=0.05)
+    time.sleep(0.1)
+    [current] = queue.claim(10, lease_s=30)
+
+    queue.complete(stale)
+
+    assert queue.stats()["processing"] == 1
+    queue.complete(current)
+    assert queue.stats() == {"pending": 0, "processing": 0, "completed": 1, "failed": 0}
+
+
+def test_job_enqueued_while_running_waits_then_runs_again(queue: Queue) -> None:
+    queue.enqueue([FollowUp("deliver_webhook", "whd_1")])
+    [running] = queue.claim(10, lease_s=30)
+
+    queue.enqueue([FollowUp("deliver_webhook", "whd_1")])  # a manual retry arrives mid-attempt
+
+    assert queue.claim(10, lease_s=30) == []  # never twice at once
+    queue.complete(running)
+    [rerun] = queue.claim(10, lease_s=30)
+    assert rerun.id == running.id and rerun.attempt == 1
+
+
+def test_follow_up_for_same_job_keeps_its_delay(queue: Queue) -> None:
+    queue.enqueue([FollowUp("deliver_webhook", "whd_1")])
+    [job] = queue.claim(10, lease_s=30)
+
+    queue.complete(job, [FollowUp("deliver_webhook", "whd_1", delay_s=60)])
+
+    assert queue.claim(10, lease_s=30) == []
+    assert 59 < (queue.next_due_in_s() or 0) <= 60
+
+
+def test_completed_job_with_follow_ups(queue: Queue) -> None:
+    queue.enqueue([FollowUp("process_payment", "pay_1")])
+    [job] = queue.claim(10, lease_s=30)
+
+    execute(queue, Handler([FollowUp("deliver_webhook", "whd_1"), FollowUp("deliver_webhook", "whd_2")]), job)
+
+    assert sorted(j.ref_id for j in queue.claim(10, lease_s=30)) == ["whd_1", "whd_2"]
+    assert queue.stats()["completed"] == 1
+    assert not queue.redis.exists(keys.job("process_payment:pay_1"))
+
+
+def test_transient_error_is_retried_with_backoff_then_succeeds(queue: Queue) -> None:
+    handler = Handler(UpstreamUnavailable("db down"), UpstreamUnavailable("db down"), [])
+    queue.enqueue([FollowUp("process_payment", "pay_1")])
+
+    deadline = time.monotonic() + 5
+    while queue.stats()["completed"] == 0 and time.monotonic() < deadline:
+        for job in queue.claim(10, lease_s=30):
+            execute(queue, handler, job)
+        time.sleep(0.01)
+
+    assert [j.attempt for j in handler.calls] == [1, 2, 3]
+    assert queue.stats() == {"pending": 0, "processing": 0, "completed": 1, "failed": 0}
+
+
+def test_job_gives_up_after_max_attempts(queue: Queue) -> None:
+    handler = Handler(*[RuntimeError("bug")] * 5)
+    queue.enqueue([FollowUp("process_payment", "pay_1")])
+
+    deadline = time.monotonic() + 5
+    while queue.stats()["failed"] == 0 and time.monotonic() < deadline:
+        for job in queue.claim(10, lease_s=30):
+            execute(queue, handler, job)
+        time.sleep(0.01)
+
+    assert len(handler.calls) == Handler.RETRY.max_attempts
+    assert queue.stats()["failed"] == 1
+    assert b"bug" in (queue.redis.hget(keys.job("process_payment:pay_1"), "last_error") or b"")
+
+
+def test_non_retryable_error_gives_up_at_once(queue: Queue) -> None:
+    queue.enqueue([FollowUp("process_payment", "pay_1")])
+    [job] = queue.claim(10, lease_s=30)
+
+    execute(queue, Handler(NotFound("gone")), job)
+
+    assert queue.stats()["failed"] == 1
+
+
+def test_dead_job_enqueued_again_is_revived(queue: Queue) -> None:
+    queue.enqueue([FollowUp("process_payment", "pay_1")])
+    [job] = queue.claim(10, lease_s=30)
+    execute(queue, Handler(NotFound("gone")), job)
+
+    queue.enqueue([FollowUp("process_payment", "pay_1")], only_if_absent=True)
+
+    assert queue.stats()["failed"] == 0
+    assert [j.attempt for j in queue.claim(10, lease_s=30)] == [1]
+
+
+def test_only_if_absent_never_reschedules(queue: Queue) -> None:
+    queue.enqueue([FollowUp("process_refund", "rfnd_1", delay_s=60)])
+
+    assert queue.enqueue([FollowUp("process_refund", "rfnd_1")], only_if_absent=True) == 0
+    assert queue.claim(10, lease_s=30) == []
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
+    policy = RetryPolicy(max_attempts=10, first_delay_s=1, max_delay_s=60)
+
+    assert 0.5 <= policy.backoff_s(1) <= 1
+    assert 4 <= policy.backoff_s(4) <= 8
+    assert 30 <= policy.backoff_s(10) <= 60
+
+
+def test_enqueue_wakes_a_blocked_poller(queue: Queue) -> None:
+    started = time.monotonic()
+    queue.enqueue([FollowUp("process_payment", "pay_1")])
+    queue.wait_for_work(5)
+
+    assert time.monotonic() - started < 1
+
+
+def test_unreachable_redis_raises_upstream_unavailable() -> None:
+    dead = Queue.from_url("redis://127.0.0.1:1/15")
+
+    with pytest.raises(UpstreamUnavailable):
+        dead.enqueue([FollowUp("process_payment", "pay_1")])
+    dead.redis.close()
