@@ -196,6 +196,8 @@ def api_command() -> list[str]:
         "10",
         "--chdir",
         str(ROOT),
+        # A fixed control-socket path would be shared, and fought over, by every instance on the machine.
+        "--no-control-socket",
     ]
 
 

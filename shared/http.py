@@ -49,9 +49,13 @@ class Call:
                 return empty_as
             raise InvalidRequest("The request body must be a JSON object")
         try:
-            return json.loads(self.raw_body, parse_constant=_reject_constant)
+            data = json.loads(self.raw_body, parse_constant=_reject_constant)
         except (ValueError, RecursionError):
             raise InvalidRequest("The request body is not valid JSON") from None
+        if _has_nul(data):
+            # PostgreSQL text cannot hold U+0000; refuse it here rather than fail at INSERT.
+            raise InvalidRequest("The request body must not contain NUL (\\u0000) characters")
+        return data
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -76,6 +80,16 @@ Handler = Callable[[Call], Reply]
 
 def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _int_param(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

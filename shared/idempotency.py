@@ -45,7 +45,7 @@ def replay(tx: Cursor, merchant_id: str, key: str, request_fingerprint: str) -> 
         IdempotencyInProgress: another request with this key is running now.
         IdempotencyMismatch: the key was used with a different request.
     """
-    tx.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0)) AS locked", (f"{merchant_id}\x00{key}",))
+    tx.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0)) AS locked", (f"{merchant_id}:{key}",))
     locked = tx.fetchone()
     if not (locked and locked["locked"]):
         raise IdempotencyInProgress(

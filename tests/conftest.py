@@ -125,14 +125,16 @@ def api_url(database: None) -> Iterator[str]:
 
     def up() -> bool:
         try:
-            return requests.get(f"{base}/test/jobs/status", timeout=1).status_code == 200
-        except requests.ConnectionError:
+            return requests.get(f"{base}/test/jobs/status", timeout=2).status_code == 200
+        except requests.RequestException:
             assert proc.poll() is None, "the API server exited"
             return False
 
-    wait_until(up, timeout_s=30)
-    yield base
-    _stop(proc)
+    try:
+        wait_until(up, timeout_s=60)
+        yield base
+    finally:
+        _stop(proc)
 
 
 @dataclass
