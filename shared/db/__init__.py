@@ -14,32 +14,51 @@ from contextlib import contextmanager
 import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
-import psycopg2.pool
 
 from shared.config import settings
 from shared.errors import UpstreamUnavailable
 
 Cursor = psycopg2.extras.RealDictCursor
 
-_pool: psycopg2.pool.ThreadedConnectionPool | None = None
+
+class _Pool:
+    """Connections opened on demand and kept for reuse. (psycopg2's own pools close every
+    connection beyond ``minconn`` when it is returned, and open ``minconn`` up front.)"""
+
+    def __init__(self, dsn: str, max_idle: int) -> None:
+        self.dsn = dsn
+        self.max_idle = max_idle
+        self._idle: list[psycopg2.extensions.connection] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> psycopg2.extensions.connection:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return psycopg2.connect(self.dsn, connect_timeout=5, application_name="payment-gateway")
+
+    def put(self, conn: psycopg2.extensions.connection, *, discard: bool) -> None:
+        if not discard and conn.closed == 0:
+            with self._lock:
+                if len(self._idle) < self.max_idle:
+                    self._idle.append(conn)
+                    return
+        conn.close()
+
+
+_pool: _Pool | None = None
 _pool_pid = 0
 _pool_lock = threading.Lock()
 
 
-def _get_pool() -> psycopg2.pool.ThreadedConnectionPool:
+def _get_pool() -> _Pool:
     global _pool, _pool_pid
     # A pool inherited across fork() shares sockets with the parent: make a new one per process.
     if _pool is None or _pool_pid != os.getpid():
         with _pool_lock:
             if _pool is None or _pool_pid != os.getpid():
                 s = settings()
-                _pool = psycopg2.pool.ThreadedConnectionPool(
-                    0,
-                    s.poller_concurrency + 4,
-                    s.database_url,
-                    connect_timeout=5,
-                    application_name="payment-gateway",
-                )
+                _pool = _Pool(s.database_url, max_idle=s.poller_concurrency + 4)
                 _pool_pid = os.getpid()
     return _pool
 
@@ -51,9 +70,9 @@ def transaction() -> Iterator[Cursor]:
     Raises:
         UpstreamUnavailable: PostgreSQL could not be reached or dropped the connection.
     """
+    pool = _get_pool()
     try:
-        pool = _get_pool()
-        conn = pool.getconn()
+        conn = pool.get()
     except psycopg2.OperationalError as exc:
         raise UpstreamUnavailable("The database is unavailable") from exc
     broken = False
@@ -64,11 +83,5 @@ def transaction() -> Iterator[Cursor]:
         broken = True
         raise UpstreamUnavailable("The database is unavailable") from exc
     finally:
-        pool.putconn(conn, close=broken or conn.closed != 0)
+        pool.put(conn, discard=broken)
 
-
-def close_pool() -> None:
-    global _pool
-    if _pool is not None and _pool_pid == os.getpid():
-        _pool.closeall()
-    _pool = None

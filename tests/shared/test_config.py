@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+
+from shared.config import PRODUCTION_RETRY_INTERVALS_S, TEST_RETRY_INTERVALS_S, ConfigError, Settings
+
+
+def test_defaults_suit_a_local_machine() -> None:
+    s = Settings.from_env({})
+
+    assert s.database_url == "postgresql://postgres@127.0.0.1:5432/gateway"
+    assert s.redis_url == "redis://127.0.0.1:6379/0"
+    assert s.port == 8000
+    assert s.webhook_retry_intervals_s == PRODUCTION_RETRY_INTERVALS_S
+    assert s.webhook_retry_jitter == 0.2
+    assert s.allows_private_webhook_targets
+    assert not s.test_mode and s.test_payment_success
+
+
+def test_production_schedule_spans_about_three_days() -> None:
+    assert len(PRODUCTION_RETRY_INTERVALS_S) == 10
+    assert 2.5 * 86400 < sum(PRODUCTION_RETRY_INTERVALS_S) < 3.5 * 86400
+
+
+def test_test_intervals_switch_schedule_and_drop_jitter() -> None:
+    s = Settings.from_env({"WEBHOOK_RETRY_INTERVALS_TEST": "true"})
+
+    assert s.webhook_retry_intervals_s == TEST_RETRY_INTERVALS_S == (0, 5, 10, 15, 20)
+    assert s.webhook_retry_jitter == 0
+
+
+def test_custom_schedule_wins() -> None:
+    assert Settings.from_env({"WEBHOOK_RETRY_INTERVALS": "0, 1,2.5"}).webhook_retry_intervals_s == (0, 1, 2.5)
+
+
+def test_production_refuses_private_targets_and_needs_a_secret_key() -> None:
+    with pytest.raises(ConfigError, match="GATEWAY_SECRET_KEY"):
+        Settings.from_env({"GATEWAY_ENV": "production"})
+    assert not Settings.from_env(
+        {"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEY": "k"}
+    ).allows_private_webhook_targets
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"TEST_MODE": "maybe"},
+        {"PORT": "eighty"},
+        {"JOB_LEASE_S": "-1"},
+        {"WEBHOOK_RETRY_INTERVALS": "a,b"},
+        {"GATEWAY_ENV": "staging"},
+    ],
+)
+def test_bad_values_fail_loudly(env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError):
+        Settings.from_env(env)
