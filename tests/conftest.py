@@ -283,3 +283,12 @@ def settled_payment(api: Api, payment_id: str, timeout_s: float = 15) -> dict[st
         return body if body["status"] != "pending" else None
 
     return dict(wait_until(settled, timeout_s))
+
+
+def scalar(sql: str, *args: Any) -> Any:
+    """The first column of the first row of a query against the test database."""
+    with db.transaction() as tx:
+        tx.execute(sql, args)
+        row = tx.fetchone()
+    assert row is not None, sql
+    return next(iter(row.values()))

@@ -84,4 +84,3 @@ def transaction() -> Iterator[Cursor]:
         raise UpstreamUnavailable("The database is unavailable") from exc
     finally:
         pool.put(conn, discard=broken)
-

@@ -7,13 +7,11 @@ import concurrent.futures as cf
 import requests
 
 from shared import db
-from tests.conftest import Api, Poller, payment_body, settled_payment
+from tests.conftest import Api, Poller, payment_body, scalar, settled_payment
 
 
 def _count(table: str) -> int:
-    with db.transaction() as tx:
-        tx.execute(f"SELECT count(*) AS n FROM {table}")
-        return int(tx.fetchone()["n"])
+    return int(scalar(f"SELECT count(*) FROM {table}"))
 
 
 def test_same_key_and_body_replays_the_first_response(api: Api) -> None:

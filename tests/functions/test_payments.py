@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import db
-from tests.conftest import CARD, Api, Poller, Receiver, payment_body, settled_payment, wait_until
+from tests.conftest import CARD, Api, Poller, Receiver, payment_body, scalar, settled_payment, wait_until
 
 
 def test_create_payment_returns_pending_payment(api: Api) -> None:
@@ -26,11 +25,8 @@ def test_create_payment_returns_pending_payment(api: Api) -> None:
 def test_card_number_and_cvv_are_never_stored(api: Api) -> None:
     api.post("/payments", json=payment_body())
 
-    with db.transaction() as tx:
-        tx.execute("SELECT row_to_json(p)::text AS row FROM payments p")
-        row = tx.fetchone()["row"]
-        tx.execute("SELECT string_agg(body, '') AS bodies FROM events")
-        bodies = tx.fetchone()["bodies"]
+    row = scalar("SELECT row_to_json(p)::text FROM payments p")
+    bodies = scalar("SELECT string_agg(body, '') FROM events")
     assert CARD["number"] not in row and CARD["number"] not in bodies
     assert '"123"' not in row
 

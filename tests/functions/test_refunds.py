@@ -7,8 +7,7 @@ from typing import Any
 
 import requests
 
-from shared import db
-from tests.conftest import CARD, Api, Poller, Receiver, payment_body, settled_payment, wait_until
+from tests.conftest import CARD, Api, Poller, Receiver, payment_body, scalar, settled_payment, wait_until
 
 
 def _paid(api: Api, amount: int = 50000) -> dict[str, Any]:
@@ -64,9 +63,7 @@ def test_concurrent_refunds_never_exceed_the_payment(api: Api, poller: Poller) -
         codes = list(pool.map(refund, range(10)))
 
     assert sorted(codes) == [201] * 3 + [400] * 7
-    with db.transaction() as tx:
-        tx.execute("SELECT sum(amount_minor) AS total FROM refunds WHERE payment_id = %s", (payment["id"],))
-        assert tx.fetchone()["total"] == 900
+    assert scalar("SELECT sum(amount_minor) FROM refunds WHERE payment_id = %s", payment["id"]) == 900
 
 
 def test_refund_of_failed_or_pending_payment_is_rejected(api: Api, pollers: Poller) -> None:

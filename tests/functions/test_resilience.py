@@ -8,15 +8,12 @@ from typing import Any
 import redis
 
 from functions.jobs import deliver_webhook, process_payment, process_refund
-from shared import db
 from shared.queue import Job
-from tests.conftest import Api, Poller, Receiver, payment_body, settled_payment, wait_until
+from tests.conftest import Api, Poller, Receiver, payment_body, scalar, settled_payment, wait_until
 
 
 def _count(sql: str, *args: Any) -> int:
-    with db.transaction() as tx:
-        tx.execute(sql, args)
-        return int(tx.fetchone()["n"])
+    return int(scalar(sql, *args))
 
 
 def test_job_of_a_killed_poller_is_completed_by_another(api: Api, pollers: Poller, receiver: Receiver) -> None:
@@ -106,9 +103,7 @@ def test_replayed_refund_and_delivery_jobs_change_nothing(api: Api, receiver: Re
     assert process_refund.run(refund_job) == []
     assert _count("SELECT count(*) AS n FROM events WHERE type = 'refund.processed'") == 1
 
-    with db.transaction() as tx:
-        tx.execute("SELECT id FROM webhook_deliveries WHERE event_type = 'refund.processed'")
-        delivery_id = tx.fetchone()["id"]
+    delivery_id = scalar("SELECT id FROM webhook_deliveries WHERE event_type = 'refund.processed'")
     delivery_job = Job(id="z", type="deliver_webhook", ref_id=delivery_id, attempt=1)
     assert deliver_webhook.run(delivery_job) == []
     assert deliver_webhook.run(delivery_job) == []
