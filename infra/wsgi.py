@@ -18,6 +18,7 @@ from chalice.cli.factory import CLIFactory
 from chalice.local import LocalGateway, LocalGatewayException
 
 from app import app
+from shared import ids
 from shared.models import dumps
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -44,7 +45,7 @@ _REASONS = {
 
 def _error(status: int, code: str, description: str) -> tuple[int, dict[str, str], bytes]:
     body = dumps({"error": {"code": code, "description": description, "field": None}}).encode()
-    return status, {"Content-Type": "application/json"}, body
+    return status, {"Content-Type": "application/json", "X-Request-Id": ids.new("req")}, body
 
 
 def _chalice_error_to_ours(status: int, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:

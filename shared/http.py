@@ -96,7 +96,7 @@ def _int_param(query: Mapping[str, str], name: str, default: int, low: int, high
     raw = query.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise InvalidRequest(f"{name} must be a whole number from {low} to {high}", field=name)
     return int(raw)
 
@@ -134,13 +134,16 @@ def _dispatch(request: Any, handler: Handler, params: Mapping[str, str], request
     raw_body: bytes = request.raw_body or b""
     if len(raw_body) > settings().max_body_bytes:
         raise PayloadTooLarge(f"The request body must be at most {settings().max_body_bytes} bytes")
+    query = dict(request.query_params or {})
+    if _has_nul(query):
+        raise InvalidRequest("Query parameters must not contain NUL characters")
     headers = {k.lower(): v for k, v in request.headers.items()}
     merchant_id = auth.authenticate(headers.get("x-api-key")) if authenticated else ""
     call = Call(
         method=request.method,
         path=request.path,
         params=dict(params),
-        query=dict(request.query_params or {}),
+        query=query,
         headers=headers,
         raw_body=raw_body,
         request_id=request_id,

@@ -8,7 +8,16 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from shared import cards
 from shared.errors import InvalidRequest
@@ -67,7 +76,8 @@ class _Strict(BaseModel):
 
 def _invalid(exc: ValidationError) -> InvalidRequest:
     err = exc.errors(include_url=False, include_input=False)[0]
-    field = ".".join(str(part) for part in err["loc"]) or None
+    # Dict-key errors carry a "[key]" marker in their location; the field is the dict itself.
+    field = ".".join(str(part) for part in err["loc"] if part not in ("", "[key]")) or None
     name = field or "The request body"
     ctx = err.get("ctx") or {}
     kind = err["type"]
@@ -154,17 +164,29 @@ class CreatePayment(_Strict):
         Field(max_length=20),
     ] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _check(self) -> Self:
-        if self.currency not in CURRENCIES:
+    # Field validators (not one model validator) so that errors name their field.
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if value not in CURRENCIES:
             raise ValueError(f"currency must be one of {', '.join(sorted(CURRENCIES))}")
-        if self.method == "card" and self.vpa is not None:
-            raise ValueError("vpa is only allowed when method is upi")
-        if self.method == "upi" and self.card is not None:
+        return value
+
+    @field_validator("card")
+    @classmethod
+    def _card_only_for_cards(cls, value: Card | None, info: ValidationInfo) -> Card | None:
+        if value is not None and info.data.get("method") == "upi":
             raise ValueError("card is only allowed when method is card")
-        if self.vpa is not None and not _VPA.match(self.vpa):
+        return value
+
+    @field_validator("vpa")
+    @classmethod
+    def _vpa_only_for_upi(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("method") == "card":
+            raise ValueError("vpa is only allowed when method is upi")
+        if value is not None and not _VPA.match(value):
             raise ValueError("vpa must look like name@bank")
-        return self
+        return value
 
 
 class CapturePayment(_Strict):

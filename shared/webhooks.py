@@ -67,11 +67,22 @@ def _public_address(host: str, port: int) -> str:
         raise TargetRefused(f"cannot resolve {host}") from exc
     addresses = [str(info[4][0]) for info in infos]
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        mapped = getattr(ip, "ipv4_mapped", None)
-        if not (mapped or ip).is_global:
+        if not _is_public(ipaddress.ip_address(address.split("%")[0])):
             raise TargetRefused(f"{host} resolves to a non-public address")
     return addresses[0]
+
+
+_EMBEDS_IPV4 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::/96"))
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address):
+        # IPv4-mapped, IPv4-compatible and NAT64 addresses reach the IPv4 address inside them.
+        if ip.ipv4_mapped is not None:
+            return _is_public(ip.ipv4_mapped)
+        if any(ip in net for net in _EMBEDS_IPV4):
+            return _is_public(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return ip.is_global
 
 
 _pools: dict[tuple[str, str, int, str], urllib3.HTTPConnectionPool] = {}

@@ -59,6 +59,8 @@ def test_only_plain_http_urls_are_accepted(url: str) -> None:
         "http://localhost/",
         "http://100.64.0.1/",
         "http://[::ffff:127.0.0.1]/",
+        "http://[64:ff9b::a00:1]/",
+        "http://[::127.0.0.1]/",
     ],
 )
 def test_production_refuses_non_public_targets(url: str) -> None:

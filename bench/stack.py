@@ -1,0 +1,151 @@
+"""The gateway under test: private data, and the API and poller as real child processes."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from shared import db, seed
+from shared.config import settings
+from shared.db import migrations
+from shared.queue import Queue
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLES = (
+    "webhook_attempts, webhook_deliveries, events, refunds, payments, idempotency_keys, webhook_endpoints, merchants"
+)
+API_KEY = seed.API_KEY
+JSON_HEADERS = {"Content-Type": "application/json", "X-Api-Key": API_KEY}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Client:
+    """One HTTP/1.1 connection to the API (gunicorn's sync workers close it after every response,
+    and http.client reconnects on the next request)."""
+
+    def __init__(self, port: int, timeout_s: float = 30) -> None:
+        self._conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        """(status, body); status 0 means the request failed below HTTP (refused, reset, timeout)."""
+        try:
+            self._conn.request(method, path, body=body, headers=JSON_HEADERS)
+            response = self._conn.getresponse()
+            return response.status, response.read()
+        except (http.client.HTTPException, OSError):
+            self._conn.close()
+            return 0, b""
+
+    def post_json(self, path: str, doc: Any) -> tuple[int, Any]:
+        status, raw = self.request("POST", path, json.dumps(doc).encode())
+        return status, (json.loads(raw) if raw else None)
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class Stack:
+    """Owns every child process it starts; ``stop_all`` is safe to call more than once."""
+
+    def __init__(self) -> None:
+        self.logdir = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
+        self.queue = Queue.from_url(settings().redis_url)
+        self.api_port = 0
+        self._api: subprocess.Popen[bytes] | None = None
+        self._poller: subprocess.Popen[bytes] | None = None
+
+    # Data ------------------------------------------------------------------------------------
+
+    def prepare_database(self) -> None:
+        url = settings().database_url
+        migrations.ensure_database(url)
+        migrations.migrate(url)
+
+    def reset_data(self) -> None:
+        """Empty tables, the seeded test merchant (no endpoint) and an empty Redis database.
+        Only call with no poller running."""
+        self.queue.redis.flushdb()
+        with db.transaction() as tx:
+            tx.execute(f"TRUNCATE {TABLES}")
+        seed.run(settings(), with_endpoint=False)
+
+    # Processes -------------------------------------------------------------------------------
+
+    def _spawn(self, role: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = (self.logdir / f"{role}.log").open("ab")
+        try:
+            return subprocess.Popen(
+                [sys.executable, "-m", "infra.local", role],
+                cwd=ROOT,
+                env={**os.environ, **env},
+                stdout=subprocess.DEVNULL,  # gunicorn's access log: one line per request
+                stderr=log,
+            )
+        finally:
+            log.close()
+
+    def _log_tail(self, role: str) -> str:
+        path = self.logdir / f"{role}.log"
+        lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+        return "\n".join(lines[-20:])
+
+    def start_api(self) -> int:
+        """Start the API and return its port once it answers."""
+        self.api_port = free_port()
+        self._api = self._spawn("api", {"PORT": str(self.api_port)})
+        deadline = time.monotonic() + 60
+        client = Client(self.api_port, timeout_s=2)
+        try:
+            while client.request("GET", "/api/v1/test/jobs/status")[0] != 200:
+                if self._api.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the API server did not come up:\n{self._log_tail('api')}")
+                time.sleep(0.2)
+        finally:
+            client.close()
+        return self.api_port
+
+    def start_poller(self) -> None:
+        """Start a poller and return once it has sent its first heartbeat (it is then polling)."""
+        self._poller = self._spawn("poller", {})
+        deadline = time.monotonic() + 60
+        while self.queue.live_pollers(within_s=30) < 1:
+            if self._poller.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the poller did not start:\n{self._log_tail('poller')}")
+            time.sleep(0.05)
+        time.sleep(0.3)  # its start-up reconciliation pass
+
+    def stop_poller(self) -> None:
+        _stop(self._poller)
+        self._poller = None
+
+    def stop_api(self) -> None:
+        _stop(self._api)
+        self._api = None
+
+    def stop_all(self) -> None:
+        self.stop_poller()
+        self.stop_api()
+
+
+def _stop(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
