@@ -1,0 +1,45 @@
+"""The job and poller functions through the entry points Lambda calls."""
+
+from __future__ import annotations
+
+from chalice.local import LambdaContext
+from chalice.test import Client
+
+from app import app
+from tests.conftest import Api, Receiver, payment_body, wait_until
+
+
+def test_job_lambda_runs_one_step_and_queues_its_follow_up(api: Api) -> None:
+    payment = api.post("/payments", json=payment_body()).json()
+
+    with Client(app) as client:
+        result = client.lambda_.invoke("process_payment", {"type": "process_payment", "ref_id": payment["id"]})
+        assert result.payload["follow_ups"].startswith(f"process_payment:{payment['id']}")
+        client.lambda_.invoke("process_payment", {"type": "process_payment", "ref_id": payment["id"]})
+
+    assert api.get(f"/payments/{payment['id']}").json()["status"] == "success"
+
+
+def test_scheduled_poller_drains_the_queue_and_stops_before_its_time_limit(
+    api: Api, receiver: Receiver, endpoint: object
+) -> None:
+    payments = [api.post("/payments", json=payment_body(order_id=f"o{i}")).json() for i in range(3)]
+    event = {
+        "id": "e",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "1",
+        "time": "2026-01-01T00:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {},
+        "version": "0",
+    }
+    # The poller stops once less than the webhook timeout + 5 s remains: this gives it about 2 s.
+    context = LambdaContext("poll_jobs", memory_size=256, max_runtime_ms=17_000)
+
+    app.handler_map["poll_jobs"](event, context)
+
+    for payment in payments:
+        assert api.get(f"/payments/{payment['id']}").json()["status"] == "success"
+    wait_until(lambda: len(receiver.events("payment.success")) == 3, timeout_s=1)
