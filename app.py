@@ -25,6 +25,7 @@ from functions.api import (
     list_webhook_endpoints,
     retry_webhook_delivery,
     rotate_webhook_secret,
+    send_test_webhook,
     update_webhook_endpoint,
 )
 from functions.jobs import deliver_webhook, process_payment, process_refund
@@ -51,6 +52,7 @@ http.route(app, f"{API}/webhook-endpoints/{{endpoint_id}}", "GET", get_webhook_e
 http.route(app, f"{API}/webhook-endpoints/{{endpoint_id}}", "PATCH", update_webhook_endpoint.handle)
 http.route(app, f"{API}/webhook-endpoints/{{endpoint_id}}", "DELETE", delete_webhook_endpoint.handle)
 http.route(app, f"{API}/webhook-endpoints/{{endpoint_id}}/rotate-secret", "POST", rotate_webhook_secret.handle)
+http.route(app, f"{API}/webhook-endpoints/{{endpoint_id}}/test", "POST", send_test_webhook.handle)
 http.route(app, f"{API}/webhooks", "GET", list_webhook_deliveries.handle)
 http.route(app, f"{API}/webhooks/{{delivery_id}}", "GET", get_webhook_delivery.handle)
 http.route(app, f"{API}/webhooks/{{delivery_id}}/retry", "POST", retry_webhook_delivery.handle)

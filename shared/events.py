@@ -13,12 +13,17 @@ from shared.models import dumps
 from shared.queue import FollowUp
 
 
-def record(tx: Cursor, merchant_id: str, event_type: str, data: dict[str, Any]) -> list[FollowUp]:
+def record(
+    tx: Cursor, merchant_id: str, event_type: str, data: dict[str, Any], *, endpoint_id: str | None = None
+) -> list[FollowUp]:
     """Store the event and its deliveries in the caller's transaction; return the jobs to queue
-    once it commits."""
+    once it commits. ``endpoint_id`` sends it to that endpoint only, whatever it subscribes to."""
     event_id = ids.new("evt")
     body = dumps({"id": event_id, "event": event_type, "timestamp": int(time.time()), "data": data})
     events_table.insert(tx, event_id, merchant_id, event_type, body)
-    endpoint_ids = [row["id"] for row in webhook_endpoints.subscribed(tx, merchant_id, event_type)]
+    if endpoint_id is not None:
+        endpoint_ids = [endpoint_id]
+    else:
+        endpoint_ids = [row["id"] for row in webhook_endpoints.subscribed(tx, merchant_id, event_type)]
     delivery_ids = webhook_deliveries.insert_many(tx, merchant_id, event_id, event_type, endpoint_ids)
     return [FollowUp(DELIVER_WEBHOOK, delivery_id) for delivery_id in delivery_ids]

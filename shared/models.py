@@ -35,6 +35,8 @@ EVENT_TYPES = (
     "refund.processed",
     "refund.failed",
 )
+# Sent only on request, to one endpoint, to check it works; never subscribed to.
+TEST_EVENT = "webhook.test"
 _VPA = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_]{1,255}@[A-Za-z][A-Za-z0-9]{1,63}$")
 
 

@@ -228,3 +228,22 @@ def test_slow_endpoint_does_not_hold_up_others(api: Api, poller: Poller, receive
         assert len(_deliveries(api, endpoint_id=slow_endpoint["id"], status="success", limit=100)) < 30
     finally:
         slow.close()
+
+
+def test_test_event_goes_to_that_endpoint_only(api: Api, poller: Poller, receiver: Receiver) -> None:
+    endpoint = _endpoint(api, receiver.url, ["refund.processed"])
+    other = Receiver()
+    try:
+        _endpoint(api, other.url)
+        response = api.post(f"/webhook-endpoints/{endpoint['id']}/test")
+
+        assert response.status_code == 202 and response.json()["event"] == "webhook.test"
+        [request] = wait_until(lambda: receiver.events("webhook.test"))
+        assert (
+            Webhook(endpoint["secret"]).verify(request.body, request.headers)["data"]["endpoint_id"] == endpoint["id"]
+        )
+        assert wait_until(lambda: _delivery_in(api, endpoint["id"], "success"))["event"] == "webhook.test"
+        assert other.events() == []
+        assert len(_deliveries(api, event="webhook.test")) == 1
+    finally:
+        other.close()
