@@ -7,9 +7,11 @@ a compare-and-set, so a run repeated after a lost ack changes nothing and emits 
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared import acquirer, db, events
 from shared.config import settings
-from shared.db import payments
+from shared.db import Cursor, payments
 from shared.models import PaymentStatus, payment_public
 from shared.queue import FollowUp, Job, RetryPolicy
 
@@ -21,17 +23,21 @@ def run(job: Job) -> list[FollowUp]:
         payment = payments.find(tx, job.ref_id)
         if payment is None or payment["status"] != PaymentStatus.PENDING:
             return []
-        if payment["submitted_at"] is None:
-            if not payments.mark_submitted(tx, payment["id"]):
-                return []
-            follow_ups = events.record(
-                tx, payment["merchant_id"], "payment.pending", {"payment": payment_public(payment)}
-            )
-            return [FollowUp(job.type, job.ref_id, delay_s=acquirer.payment_delay_s(settings())), *follow_ups]
-        outcome = acquirer.decide(payment["method"], payment["simulated_outcome"], settings())
-        if not payments.settle(tx, payment["id"], outcome.status, outcome.error_code, outcome.error_description):
+        if payment["submitted_at"] is not None:
+            return _settle(tx, payment)
+        if not payments.mark_submitted(tx, payment["id"]):
             return []
-        settled = payments.find(tx, payment["id"]) or payment
-        return events.record(
-            tx, payment["merchant_id"], f"payment.{outcome.status}", {"payment": payment_public(settled)}
-        )
+        pending = events.record(tx, payment["merchant_id"], "payment.pending", {"payment": payment_public(payment)})
+        delay_s = acquirer.payment_delay_s(settings())
+        if delay_s > 0:
+            return [FollowUp(job.type, job.ref_id, delay_s=delay_s), *pending]
+        # No acquirer delay (test mode): settle now, in the same transaction, saving a queue round trip.
+        return pending + _settle(tx, payment)
+
+
+def _settle(tx: Cursor, payment: dict[str, Any]) -> list[FollowUp]:
+    outcome = acquirer.decide(payment["method"], payment["simulated_outcome"], settings())
+    if not payments.settle(tx, payment["id"], outcome.status, outcome.error_code, outcome.error_description):
+        return []
+    settled = payments.find(tx, payment["id"]) or payment
+    return events.record(tx, payment["merchant_id"], f"payment.{outcome.status}", {"payment": payment_public(settled)})

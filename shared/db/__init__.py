@@ -70,6 +70,24 @@ def transaction() -> Iterator[Cursor]:
     Raises:
         UpstreamUnavailable: PostgreSQL could not be reached or dropped the connection.
     """
+    with _connection(autocommit=False) as conn, conn, conn.cursor(cursor_factory=Cursor) as cur:
+        yield cur
+
+
+@contextmanager
+def read() -> Iterator[Cursor]:
+    """Run reads that need no common snapshot, each statement on its own: no BEGIN or COMMIT
+    round trips. For authentication and GET endpoints.
+
+    Raises:
+        UpstreamUnavailable: PostgreSQL could not be reached or dropped the connection.
+    """
+    with _connection(autocommit=True) as conn, conn.cursor(cursor_factory=Cursor) as cur:
+        yield cur
+
+
+@contextmanager
+def _connection(*, autocommit: bool) -> Iterator[psycopg2.extensions.connection]:
     pool = _get_pool()
     try:
         conn = pool.get()
@@ -77,10 +95,12 @@ def transaction() -> Iterator[Cursor]:
         raise UpstreamUnavailable("The database is unavailable") from exc
     broken = False
     try:
-        with conn, conn.cursor(cursor_factory=Cursor) as cur:
-            yield cur
+        conn.autocommit = autocommit
+        yield conn
     except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
         broken = True
         raise UpstreamUnavailable("The database is unavailable") from exc
     finally:
+        if not broken and conn.closed == 0:
+            conn.autocommit = False
         pool.put(conn, discard=broken)

@@ -9,15 +9,17 @@ from app import app
 from tests.conftest import Api, Receiver, payment_body, wait_until
 
 
-def test_job_lambda_runs_one_step_and_queues_its_follow_up(api: Api) -> None:
+def test_job_lambda_runs_the_job_and_queues_its_follow_ups(api: Api, receiver: Receiver, endpoint: object) -> None:
     payment = api.post("/payments", json=payment_body()).json()
 
     with Client(app) as client:
         result = client.lambda_.invoke("process_payment", {"type": "process_payment", "ref_id": payment["id"]})
-        assert result.payload["follow_ups"].startswith(f"process_payment:{payment['id']}")
-        client.lambda_.invoke("process_payment", {"type": "process_payment", "ref_id": payment["id"]})
+        again = client.lambda_.invoke("process_payment", {"type": "process_payment", "ref_id": payment["id"]})
 
     assert api.get(f"/payments/{payment['id']}").json()["status"] == "success"
+    # payment.pending and payment.success deliveries were queued for the poller.
+    assert result.payload["follow_ups"].count("deliver_webhook:") == 2
+    assert again.payload["follow_ups"] == ""
 
 
 def test_scheduled_poller_drains_the_queue_and_stops_before_its_time_limit(
