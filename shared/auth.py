@@ -27,7 +27,7 @@ def authenticate(api_key: str | None) -> str:
         raise Unauthorized("Missing API key: send it in the X-Api-Key header")
     if len(api_key) > _MAX_KEY_LENGTH or not api_key.isascii():
         raise Unauthorized("Invalid API key")
-    with db.read() as tx:
+    with db.autocommit() as tx:
         tx.execute("SELECT id FROM merchants WHERE api_key_hash = %s", (hash_api_key(api_key),))
         row = tx.fetchone()
     if row is None:

@@ -155,7 +155,7 @@ class Settings:
             webhook_connect_timeout_s=_number(env, "WEBHOOK_CONNECT_TIMEOUT_S", 5.0, float),
             webhook_timeout_s=_number(env, "WEBHOOK_TIMEOUT_S", 10.0, float),
             webhook_response_body_max_bytes=_number(env, "WEBHOOK_RESPONSE_BODY_MAX_BYTES", 4096, int),
-            webhook_endpoint_concurrency=max(1, _number(env, "WEBHOOK_ENDPOINT_CONCURRENCY", 4, int)),
+            webhook_endpoint_concurrency=max(1, _number(env, "WEBHOOK_ENDPOINT_CONCURRENCY", 8, int)),
             job_lease_s=max(1.0, _number(env, "JOB_LEASE_S", 60.0, float)),
             poller_concurrency=max(1, _number(env, "POLLER_CONCURRENCY", 32, int)),
             reconcile_interval_s=_number(env, "RECONCILE_INTERVAL_S", 10.0, float),

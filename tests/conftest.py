@@ -23,7 +23,7 @@ TEST_ENV = {
     "JOB_LEASE_S": "30",
     "LOG_LEVEL": "WARNING",
     "WEB_CONCURRENCY": "2",
-    "POLLER_CONCURRENCY": "8",
+    "POLLER_CONCURRENCY": "16",
 }
 os.environ.update(TEST_ENV)
 

@@ -9,6 +9,6 @@ from shared.models import payment_public
 
 
 def handle(call: Call) -> Reply:
-    with db.read() as tx:
+    with db.autocommit() as tx:
         payment = payments.get(tx, call.params["payment_id"], call.merchant_id)
     return Reply(200, payment_public(payment))

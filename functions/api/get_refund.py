@@ -9,6 +9,6 @@ from shared.models import refund_public
 
 
 def handle(call: Call) -> Reply:
-    with db.read() as tx:
+    with db.autocommit() as tx:
         refund = refunds.get(tx, call.params["refund_id"], call.merchant_id)
     return Reply(200, refund_public(refund))

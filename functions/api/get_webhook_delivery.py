@@ -11,7 +11,7 @@ from shared.models import attempt_public, delivery_public
 
 
 def handle(call: Call) -> Reply:
-    with db.read() as tx:
+    with db.autocommit() as tx:
         delivery = webhook_deliveries.get(tx, call.params["delivery_id"], call.merchant_id)
         attempts = webhook_deliveries.attempts(tx, delivery["id"])
         event = events.find(tx, delivery["event_id"])

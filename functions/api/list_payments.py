@@ -14,6 +14,6 @@ def handle(call: Call) -> Reply:
     filters = {k: call.query[k] for k in ("status", "order_id", "method") if call.query.get(k)}
     if "status" in filters and filters["status"] not in set(PaymentStatus):
         raise InvalidRequest("status must be pending, success or failed", field="status")
-    with db.read() as tx:
+    with db.autocommit() as tx:
         rows, total = payments.list_page(tx, call.merchant_id, limit, offset, filters)
     return Reply(200, {"data": [payment_public(r) for r in rows], "total": total, "limit": limit, "offset": offset})

@@ -16,6 +16,6 @@ def handle(call: Call) -> Reply:
         raise InvalidRequest("status must be pending, success or failed", field="status")
     if "event" in filters and filters["event"] not in (*EVENT_TYPES, TEST_EVENT):
         raise InvalidRequest(f"event must be one of {', '.join((*EVENT_TYPES, TEST_EVENT))}", field="event")
-    with db.read() as tx:
+    with db.autocommit() as tx:
         rows, total = webhook_deliveries.list_page(tx, call.merchant_id, limit, offset, filters)
     return Reply(200, {"data": [delivery_public(r) for r in rows], "total": total, "limit": limit, "offset": offset})

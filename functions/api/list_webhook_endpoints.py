@@ -9,6 +9,6 @@ from shared.models import endpoint_public
 
 
 def handle(call: Call) -> Reply:
-    with db.read() as tx:
+    with db.autocommit() as tx:
         rows = webhook_endpoints.list_all(tx, call.merchant_id)
     return Reply(200, {"data": [endpoint_public(r) for r in rows], "total": len(rows)})

@@ -18,11 +18,11 @@ from shared.queue import FollowUp, Job, RetryPolicy
 from shared.slots import default_slots
 
 RETRY = RetryPolicy(max_attempts=8, first_delay_s=1, max_delay_s=300)
-BUSY_ENDPOINT_WAIT_S = 0.2
+BUSY_ENDPOINT_WAIT_S = 0.05
 
 
 def run(job: Job) -> list[FollowUp]:
-    with db.transaction() as tx:
+    with db.autocommit() as tx:
         delivery = webhook_deliveries.find_for_sending(tx, job.ref_id)
         if delivery is None or delivery["status"] != DeliveryStatus.PENDING:
             return []
@@ -50,7 +50,7 @@ def run(job: Job) -> list[FollowUp]:
     status, next_retry_at = webhooks.after_attempt(
         result.ok, delivery["scheduled_attempts"], trigger, settings(), dt.datetime.now(dt.UTC)
     )
-    with db.transaction() as tx:
+    with db.autocommit() as tx:  # one statement: the attempt row and the delivery update commit together
         settled = webhook_deliveries.record_attempt(
             tx,
             delivery,

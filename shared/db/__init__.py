@@ -75,9 +75,9 @@ def transaction() -> Iterator[Cursor]:
 
 
 @contextmanager
-def read() -> Iterator[Cursor]:
-    """Run reads that need no common snapshot, each statement on its own: no BEGIN or COMMIT
-    round trips. For authentication and GET endpoints.
+def autocommit() -> Iterator[Cursor]:
+    """Run each statement as its own transaction: no BEGIN or COMMIT round trips. For reads that
+    need no common snapshot, and for writes that are a single statement.
 
     Raises:
         UpstreamUnavailable: PostgreSQL could not be reached or dropped the connection.
