@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from shared import ids
-from shared.db import Cursor, webhook_deliveries, webhook_endpoints
+from shared.db import Cursor, webhook_deliveries
 from shared.db import events as events_table
 from shared.job_types import DELIVER_WEBHOOK
 from shared.models import dumps
@@ -20,10 +20,7 @@ def record(
     once it commits. ``endpoint_id`` sends it to that endpoint only, whatever it subscribes to."""
     event_id = ids.new("evt")
     body = dumps({"id": event_id, "event": event_type, "timestamp": int(time.time()), "data": data})
-    events_table.insert(tx, event_id, merchant_id, event_type, body)
-    if endpoint_id is not None:
-        endpoint_ids = [endpoint_id]
-    else:
-        endpoint_ids = [row["id"] for row in webhook_endpoints.subscribed(tx, merchant_id, event_type)]
+    subscribed = events_table.insert(tx, event_id, merchant_id, event_type, body)
+    endpoint_ids = [endpoint_id] if endpoint_id is not None else subscribed
     delivery_ids = webhook_deliveries.insert_many(tx, merchant_id, event_id, event_type, endpoint_ids)
     return [FollowUp(DELIVER_WEBHOOK, delivery_id) for delivery_id in delivery_ids]
