@@ -29,9 +29,9 @@ from functions.api import (
     update_webhook_endpoint,
 )
 from functions.jobs import deliver_webhook, process_payment, process_refund
-from shared import http, log, queue
+from shared import http, invoker, log, queue
 from shared.config import settings
-from shared.queue import Job, JobHandler
+from shared.queue import JobHandler
 
 # Bad configuration fails here, at cold start, not on the first request.
 log.configure(settings().log_level)
@@ -66,32 +66,34 @@ def _job_name(module: ModuleType) -> str:
 JOBS: dict[str, JobHandler] = {_job_name(m): m for m in (process_payment, process_refund, deliver_webhook)}
 
 
-def _job_lambda(handler: JobHandler) -> Any:
-    def invoke(event: dict[str, Any], context: Any) -> dict[str, str]:
-        job = Job(
-            id=queue.job_id(event["type"], event["ref_id"]),
-            type=event["type"],
-            ref_id=event["ref_id"],
-            attempt=int(event.get("attempt", 1)),
-        )
+def _job_lambda(job_type: str, handler: JobHandler) -> Any:
+    def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        job = invoker.job_from_event(job_type, event)
+        if job.lease:
+            # Handed over by a poller (JOB_INVOKER=lambda): settle the lease it holds.
+            queue.execute(queue.default_queue(), handler, job)
+            return {"job": job.id, "settled": True}
+        # Invoked by hand (CLI, console, tests): run it and queue what it asks for.
         follow_ups = handler.run(job)
         queue.submit(follow_ups)
-        return {"job": job.id, "follow_ups": ",".join(queue.job_id(f.type, f.ref_id) for f in follow_ups)}
+        return {"job": job.id, "follow_ups": [queue.job_id(f.type, f.ref_id) for f in follow_ups]}
 
     return invoke
 
 
 for _name, _handler in JOBS.items():
-    app.lambda_function(name=_name)(_job_lambda(_handler))
+    app.lambda_function(name=_name)(_job_lambda(_name, _handler))
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="poll_jobs")
 def poll_jobs(event: Any) -> None:
     # Drain until the job in flight could no longer finish before the Lambda time limit.
     margin_ms = int((settings().webhook_timeout_s + 5) * 1000)
+    q = queue.default_queue()
     poller.run(
         JOBS,
-        queue.default_queue(),
+        q,
         settings(),
         should_stop=lambda: event.context.get_remaining_time_in_millis() < margin_ms,
+        invoke=invoker.for_settings(settings(), JOBS, q),
     )

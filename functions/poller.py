@@ -1,6 +1,6 @@
 """The poller: claims due jobs and runs each on a worker thread, until told to stop.
 
-Locally it runs for ever (``gateway poller`` / ``make up``); deployed, the scheduled function runs
+Locally it runs for ever (``make poller`` or ``make up``); deployed, the scheduled function runs
 it until shortly before the Lambda time limit. Several pollers can run at once: claiming is atomic
 and a job holds a lease while it runs.
 """
@@ -18,22 +18,14 @@ from collections.abc import Callable, Mapping
 
 import redis
 
-from shared import queue as queue_mod
-from shared import reconcile
+from shared import invoker, reconcile
 from shared.config import Settings
 from shared.errors import GatewayError
-from shared.queue import Job, JobHandler, Queue
+from shared.queue import JobHandler, Queue
 
 logger = logging.getLogger(__name__)
 # Longest a blocked poller sleeps without looking at the clock; a delayed job runs at most this late.
 MAX_SLEEP_S = 0.5
-
-
-class _UnknownJob:
-    RETRY = queue_mod.RetryPolicy(max_attempts=1, first_delay_s=0, max_delay_s=0)
-
-    def run(self, job: Job) -> list[queue_mod.FollowUp]:
-        raise GatewayError(f"no handler for job type {job.type!r}")
 
 
 def run(
@@ -41,7 +33,10 @@ def run(
     queue: Queue,
     settings: Settings,
     should_stop: Callable[[], bool],
+    invoke: invoker.Invoker | None = None,
 ) -> None:
+    """Claim and run jobs until ``should_stop()``; ``invoke`` defaults to running them in-process."""
+    invoke = invoke or invoker.in_process(handlers, queue)
     poller_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
     concurrency = settings.poller_concurrency
     in_flight: set[cf.Future[None]] = set()
@@ -64,8 +59,7 @@ def run(
                     continue
                 jobs = queue.claim(free, settings.job_lease_s)
                 for job in jobs:
-                    handler = handlers.get(job.type) or _UnknownJob()
-                    in_flight.add(pool.submit(queue_mod.execute, queue, handler, job))
+                    in_flight.add(pool.submit(invoke, job))
                 if len(jobs) < free:
                     due_in = queue.next_due_in_s()
                     queue.wait_for_work(MAX_SLEEP_S if due_in is None else min(due_in, MAX_SLEEP_S))

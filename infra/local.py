@@ -170,7 +170,10 @@ def run_poller() -> None:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    poller.run(JOBS, queue.default_queue(), settings(), should_stop=stop.is_set)
+    from shared import invoker
+
+    q = queue.default_queue()
+    poller.run(JOBS, q, settings(), should_stop=stop.is_set, invoke=invoker.for_settings(settings(), JOBS, q))
 
 
 def api_command() -> list[str]:

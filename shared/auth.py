@@ -6,14 +6,14 @@ import hashlib
 import hmac
 
 from shared import db
-from shared.config import settings
 from shared.errors import Unauthorized
+from shared.secrets import gateway_secrets
 
 _MAX_KEY_LENGTH = 200
 
 
 def hash_api_key(api_key: str, secret_key: str | None = None) -> str:
-    key = (secret_key or settings().secret_key).encode()
+    key = (secret_key or gateway_secrets().secret_key).encode()
     return hmac.new(key, api_key.encode(), hashlib.sha256).hexdigest()
 
 

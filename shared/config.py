@@ -82,7 +82,9 @@ class Settings:
     # "local" allows webhooks to loopback/private addresses (the test merchant is on localhost);
     # "production" refuses them.
     environment: str
+    # Used only when GATEWAY_SECRETS_ID is not set (see shared/secrets.py).
     secret_key: str
+    encryption_key: str
     port: int
     web_concurrency: int
     cors_allow_origin: str
@@ -111,6 +113,13 @@ class Settings:
     reconcile_interval_s: float
     reconcile_grace_s: float
     heartbeat_ttl_s: float
+    # AWS: LocalStack, moto or real AWS.
+    aws_endpoint_url: str | None
+    aws_region: str
+    localstack_host: str | None
+    secrets_id: str | None
+    job_invoker: str
+    lambda_function_prefix: str
 
     @property
     def allows_private_webhook_targets(self) -> bool:
@@ -127,16 +136,22 @@ class Settings:
         else:
             intervals = TEST_RETRY_INTERVALS_S if use_test_intervals else PRODUCTION_RETRY_INTERVALS_S
         default_jitter = 0.0 if use_test_intervals else 0.2
+        secrets_id = env.get("GATEWAY_SECRETS_ID") or None
         secret_key = env.get("GATEWAY_SECRET_KEY", "")
-        if not secret_key:
-            if environment == "production":
-                raise ConfigError("GATEWAY_SECRET_KEY must be set when GATEWAY_ENV=production")
-            secret_key = "local-development-secret-key"
+        encryption_key = env.get("GATEWAY_ENCRYPTION_KEY", "")
+        if environment == "production" and not secrets_id and not (secret_key and encryption_key):
+            raise ConfigError(
+                "GATEWAY_ENV=production needs GATEWAY_SECRETS_ID, or GATEWAY_SECRET_KEY and GATEWAY_ENCRYPTION_KEY"
+            )
+        job_invoker = env.get("JOB_INVOKER", "inprocess").strip().lower()
+        if job_invoker not in {"inprocess", "lambda"}:
+            raise ConfigError(f"JOB_INVOKER must be inprocess or lambda, got {job_invoker!r}")
         return cls(
             database_url=env.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/gateway"),
             redis_url=env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
             environment=environment,
-            secret_key=secret_key,
+            secret_key=secret_key or "local-development-secret-key",
+            encryption_key=encryption_key or "local-development-encryption-key",
             port=_number(env, "PORT", 8000, int),
             web_concurrency=max(1, _number(env, "WEB_CONCURRENCY", 4, int)),
             cors_allow_origin=env.get("CORS_ALLOW_ORIGIN", "*"),
@@ -161,6 +176,12 @@ class Settings:
             reconcile_interval_s=_number(env, "RECONCILE_INTERVAL_S", 10.0, float),
             reconcile_grace_s=_number(env, "RECONCILE_GRACE_S", 5.0, float),
             heartbeat_ttl_s=_number(env, "HEARTBEAT_TTL_S", 15.0, float),
+            aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+            aws_region=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "us-east-1",
+            localstack_host=env.get("LOCALSTACK_HOST") or None,
+            secrets_id=secrets_id,
+            job_invoker=job_invoker,
+            lambda_function_prefix=env.get("LAMBDA_FUNCTION_PREFIX", "payment-gateway-dev-"),
         )
 
 

@@ -18,12 +18,13 @@ WEBHOOK_SECRET = "whsec_test_abc123"
 
 
 def run(settings: Settings, *, with_endpoint: bool = True) -> None:
-    """Create the seed rows if missing; never touches rows that already exist."""
+    """Create the seed rows if missing, and encrypt any webhook secret still stored in plain text."""
     with db.transaction() as tx:
         tx.execute(
             "INSERT INTO merchants (id, name, api_key_hash) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-            (MERCHANT_ID, MERCHANT_NAME, auth.hash_api_key(API_KEY, settings.secret_key)),
+            (MERCHANT_ID, MERCHANT_NAME, auth.hash_api_key(API_KEY)),
         )
+        webhook_endpoints.seal_plaintext_secrets(tx)
         tx.execute("SELECT 1 FROM webhook_endpoints WHERE id = %s", (ENDPOINT_ID,))
         if with_endpoint and tx.fetchone() is None:
             webhook_endpoints.insert(

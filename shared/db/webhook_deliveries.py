@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg2.extras
 
-from shared import ids
+from shared import crypto, ids
 from shared.db import Cursor
 from shared.errors import NotFound
 
@@ -76,7 +76,13 @@ def find_for_sending(tx: Cursor, delivery_id: str) -> Row | None:
         (delivery_id,),
     )
     row = tx.fetchone()
-    return dict(row) if row else None
+    if row is None:
+        return None
+    found = dict(row)
+    found["secret"] = crypto.unseal(found["secret"])
+    if found["previous_secret"]:
+        found["previous_secret"] = crypto.unseal(found["previous_secret"])
+    return found
 
 
 def record_attempt(

@@ -4,13 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import ids
+from shared import crypto, ids
 from shared.db import Cursor
 from shared.errors import NotFound
 
 Row = dict[str, Any]
 # How long a rotated-out secret keeps signing next to the new one.
 PREVIOUS_SECRET_GRACE = "24 hours"
+
+
+def _opened(row: Any) -> Row:
+    """The row with its secrets decrypted (they are encrypted at rest)."""
+    out = dict(row or {})
+    for column in ("secret", "previous_secret"):
+        if out.get(column):
+            out[column] = crypto.unseal(out[column])
+    return out
+
+
+def seal_plaintext_secrets(tx: Cursor) -> int:
+    """Encrypt secrets stored before encryption at rest existed (or inserted by hand)."""
+    tx.execute(
+        "SELECT id, secret, previous_secret FROM webhook_endpoints WHERE secret NOT LIKE 'enc:%%' "
+        "OR previous_secret NOT LIKE 'enc:%%' FOR UPDATE"
+    )
+    rows = tx.fetchall()
+    for row in rows:
+        tx.execute(
+            "UPDATE webhook_endpoints SET secret = %s, previous_secret = %s WHERE id = %s",
+            (
+                crypto.seal(crypto.unseal(row["secret"])),
+                crypto.seal(crypto.unseal(row["previous_secret"])) if row["previous_secret"] else None,
+                row["id"],
+            ),
+        )
+    return len(rows)
 
 
 def insert(
@@ -25,9 +53,9 @@ def insert(
     tx.execute(
         "INSERT INTO webhook_endpoints (id, merchant_id, url, events, secret, description) "
         "VALUES (%s, %s, %s, %s, %s, %s) RETURNING *",
-        (endpoint_id or ids.new("we"), merchant_id, url, events, secret, description),
+        (endpoint_id or ids.new("we"), merchant_id, url, events, crypto.seal(secret), description),
     )
-    return dict(tx.fetchone() or {})
+    return _opened(tx.fetchone())
 
 
 def get(tx: Cursor, endpoint_id: str, merchant_id: str) -> Row:
@@ -38,14 +66,7 @@ def get(tx: Cursor, endpoint_id: str, merchant_id: str) -> Row:
     row = tx.fetchone()
     if row is None:
         raise NotFound(f"No webhook endpoint with id {endpoint_id!r}", field="id")
-    return dict(row)
-
-
-def find_any(tx: Cursor, endpoint_id: str) -> Row | None:
-    """The endpoint even if deleted: deliveries need to know why they cannot go out."""
-    tx.execute("SELECT * FROM webhook_endpoints WHERE id = %s", (endpoint_id,))
-    row = tx.fetchone()
-    return dict(row) if row else None
+    return _opened(row)
 
 
 def list_all(tx: Cursor, merchant_id: str) -> list[Row]:
@@ -53,16 +74,7 @@ def list_all(tx: Cursor, merchant_id: str) -> list[Row]:
         "SELECT * FROM webhook_endpoints WHERE merchant_id = %s AND deleted_at IS NULL ORDER BY created_at, id",
         (merchant_id,),
     )
-    return [dict(r) for r in tx.fetchall()]
-
-
-def subscribed(tx: Cursor, merchant_id: str, event_type: str) -> list[Row]:
-    tx.execute(
-        "SELECT id FROM webhook_endpoints WHERE merchant_id = %s AND enabled AND deleted_at IS NULL "
-        "AND (events IS NULL OR %s = ANY(events))",
-        (merchant_id, event_type),
-    )
-    return [dict(r) for r in tx.fetchall()]
+    return [_opened(r) for r in tx.fetchall()]
 
 
 def update(tx: Cursor, endpoint_id: str, merchant_id: str, changes: dict[str, Any]) -> Row:
@@ -76,7 +88,7 @@ def update(tx: Cursor, endpoint_id: str, merchant_id: str, changes: dict[str, An
         f"UPDATE webhook_endpoints SET {assignments}, updated_at = now() WHERE id = %s RETURNING *",
         [*changes.values(), row["id"]],
     )
-    return dict(tx.fetchone() or {})
+    return _opened(tx.fetchone())
 
 
 def soft_delete(tx: Cursor, endpoint_id: str, merchant_id: str) -> None:
@@ -93,6 +105,6 @@ def rotate_secret(tx: Cursor, endpoint_id: str, merchant_id: str, new_secret: st
         "UPDATE webhook_endpoints SET previous_secret = secret, secret = %s, "
         f"previous_secret_expires_at = now() + interval '{PREVIOUS_SECRET_GRACE}', updated_at = now() "
         "WHERE id = %s RETURNING *",
-        (new_secret, row["id"]),
+        (crypto.seal(new_secret), row["id"]),
     )
-    return dict(tx.fetchone() or {})
+    return _opened(tx.fetchone())

@@ -17,7 +17,7 @@ from shared.errors import InvalidRequest
 from shared.models import EVENT_TYPES
 from tests.conftest import Api, Poller, Receiver, payment_body, settled_payment, wait_until
 
-PRODUCTION = Settings.from_env({"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEY": "x"})
+PRODUCTION = Settings.from_env({"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEY": "x", "GATEWAY_ENCRYPTION_KEY": "e"})
 TEST = Settings.from_env({"GATEWAY_ENV": "test"})
 ENDPOINT_KEYS = {"id", "entity", "url", "events", "enabled", "description", "secret", "created_at", "updated_at"}
 

@@ -33,11 +33,12 @@ def test_custom_schedule_wins() -> None:
     assert Settings.from_env({"WEBHOOK_RETRY_INTERVALS": "0, 1,2.5"}).webhook_retry_intervals_s == (0, 1, 2.5)
 
 
-def test_production_refuses_private_targets_and_needs_a_secret_key() -> None:
+def test_production_refuses_private_targets_and_needs_its_secrets() -> None:
     with pytest.raises(ConfigError, match="GATEWAY_SECRET_KEY"):
-        Settings.from_env({"GATEWAY_ENV": "production"})
+        Settings.from_env({"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEY": "k"})
+    assert Settings.from_env({"GATEWAY_ENV": "production", "GATEWAY_SECRETS_ID": "gw/prod"}).secrets_id == "gw/prod"
     assert not Settings.from_env(
-        {"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEY": "k"}
+        {"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEY": "k", "GATEWAY_ENCRYPTION_KEY": "e"}
     ).allows_private_webhook_targets
 
 

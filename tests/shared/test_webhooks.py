@@ -11,7 +11,7 @@ from shared.models import DeliveryStatus
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 TEST = Settings.from_env({"WEBHOOK_RETRY_INTERVALS_TEST": "true"})
-PROD = Settings.from_env({"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEY": "k"})
+PROD = Settings.from_env({"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEY": "k", "GATEWAY_ENCRYPTION_KEY": "e"})
 
 
 def test_success_settles_the_delivery() -> None:
