@@ -11,6 +11,7 @@ $(STAMP): requirements.txt requirements-dev.txt infra/requirements-server.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps --editable .   # the `gateway` command
 	touch $(STAMP)
 
 up: $(STAMP)

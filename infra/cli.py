@@ -1,0 +1,215 @@
+"""``gateway``: invoke any handler by itself, inspect the queue, migrate, seed, replay a webhook.
+
+Handlers run through the entry point Lambda uses (the Chalice app), against the configured
+PostgreSQL and Redis (``DATABASE_URL``, ``REDIS_URL``). Examples::
+
+    gateway list
+    gateway invoke create_payment --event '{"api_key": "key_test_123", "body": {"amount": 100, ...}}'
+    gateway invoke get_payment --event '{"api_key": "key_test_123", "params": {"payment_id": "pay_…"}}'
+    echo '{"ref_id": "pay_…"}' | gateway invoke process_payment -
+    gateway invoke poll_jobs --seconds 5
+    gateway queue
+    gateway replay whd_…
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from shared import log
+from shared.config import settings
+
+POLLER = "poll_jobs"
+
+
+def _routes() -> dict[str, tuple[str, str]]:
+    """Route handler name → (method, path template)."""
+    from app import app
+
+    return {
+        entry.view_name: (method, path) for path, methods in app.routes.items() for method, entry in methods.items()
+    }
+
+
+def _jobs() -> list[str]:
+    from app import JOBS
+
+    return sorted(JOBS)
+
+
+def cmd_list(_: argparse.Namespace) -> int:
+    print("HTTP handlers (event: {api_key, params, query, headers, body}):")
+    for name, (method, path) in sorted(_routes().items()):
+        print(f"  {name:28} {method:6} {path}")
+    print("Job handlers (event: {ref_id}):")
+    for name in _jobs():
+        print(f"  {name}")
+    print(f"Scheduled:\n  {POLLER:28} the poller (use --seconds)")
+    return 0
+
+
+def _read_event(args: argparse.Namespace) -> dict[str, Any]:
+    if args.event_file == "-":
+        raw = sys.stdin.read()
+    elif args.event_file:
+        raw = Path(args.event_file).read_text()
+    else:
+        raw = args.event or "{}"
+    event = json.loads(raw)
+    if not isinstance(event, dict):
+        raise SystemExit("the event must be a JSON object")
+    return event
+
+
+def _invoke_route(method: str, template: str, event: dict[str, Any]) -> dict[str, Any]:
+    from chalice.test import Client
+
+    from app import app
+
+    params = event.get("params") or {}
+    path = re.sub(r"{(\w+)}", lambda m: str(params.get(m.group(1), m.group(0))), template)
+    missing = re.findall(r"{(\w+)}", path)
+    if missing:
+        raise SystemExit(f"the event's params must give {', '.join(missing)}")
+    query = event.get("query") or {}
+    if query:
+        from urllib.parse import urlencode
+
+        path += "?" + urlencode(query)
+    headers = {"Content-Type": "application/json", **(event.get("headers") or {})}
+    if event.get("api_key"):
+        headers["X-Api-Key"] = event["api_key"]
+    body = event.get("body")
+    raw = body if isinstance(body, str) else (json.dumps(body) if body is not None else "")
+    with Client(app) as client:
+        response = client.http.request(method, path, headers=headers, body=raw)
+    try:
+        payload: Any = json.loads(response.body)
+    except ValueError:
+        payload = response.body.decode(errors="replace")
+    return {"status": response.status_code, "headers": dict(response.headers), "body": payload}
+
+
+def _invoke_lambda(name: str, event: dict[str, Any], seconds: float) -> Any:
+    from chalice.local import LambdaContext
+
+    from app import app
+
+    if name == POLLER:
+        # The poller stops when less than (webhook timeout + 5 s) remains: give it `seconds` of work.
+        margin_ms = int((settings().webhook_timeout_s + 5) * 1000)
+        context = LambdaContext(name, memory_size=512, max_runtime_ms=margin_ms + int(seconds * 1000))
+        event = {
+            "id": "cli",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "0",
+            "time": "1970-01-01T00:00:00Z",
+            "region": settings().aws_region,
+            "resources": [],
+            "detail": {},
+            "version": "0",
+            **event,
+        }
+    else:
+        context = LambdaContext(name, memory_size=512)
+    return app.handler_map[name](event, context)
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    event = _read_event(args)
+    routes = _routes()
+    if args.name in routes:
+        result = _invoke_route(*routes[args.name], event)
+    elif args.name in _jobs() or args.name == POLLER:
+        result = _invoke_lambda(args.name, event, args.seconds)
+    else:
+        raise SystemExit(f"no handler named {args.name!r}; `gateway list` shows them")
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    from shared import keys, queue
+
+    q = queue.default_queue()
+    out: dict[str, Any] = {**q.stats(), "pollers_alive": q.live_pollers(settings().heartbeat_ttl_s)}
+    for name, key in (("due", keys.JOBS_DUE), ("leased", keys.JOBS_LEASED), ("dead", keys.JOBS_DEAD)):
+        rows = q.redis.zrange(key, 0, args.limit - 1, withscores=True)
+        out[name] = [{"job": job.decode(), "at_ms": int(score)} for job, score in rows]
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    from shared.db import migrations
+
+    migrations.ensure_database(settings().database_url)
+    applied = migrations.migrate(settings().database_url)
+    print(f"applied: {', '.join(applied) or 'nothing (up to date)'}")
+    return 0
+
+
+def cmd_seed(_: argparse.Namespace) -> int:
+    from shared import seed
+
+    seed.run(settings())
+    print(f"seeded merchant {seed.MERCHANT_ID} (key {seed.API_KEY}) and endpoint {seed.ENDPOINT_ID}")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Schedule the delivery again (as POST /webhooks/{id}/retry does), or with --now send it here."""
+    from shared import db, queue
+    from shared.db import webhook_deliveries
+    from shared.job_types import DELIVER_WEBHOOK
+    from shared.models import delivery_public
+    from shared.queue import FollowUp
+
+    with db.transaction() as tx:
+        tx.execute("SELECT merchant_id FROM webhook_deliveries WHERE id = %s", (args.delivery_id,))
+        row = tx.fetchone()
+        if row is None:
+            raise SystemExit(f"no delivery {args.delivery_id!r}")
+        delivery = webhook_deliveries.request_retry(tx, args.delivery_id, row["merchant_id"])
+    if args.now:
+        _invoke_lambda(DELIVER_WEBHOOK, {"ref_id": delivery["id"]}, 0)
+        with db.autocommit() as tx:
+            delivery = webhook_deliveries.get(tx, delivery["id"], row["merchant_id"])
+    else:
+        queue.submit([FollowUp(DELIVER_WEBHOOK, delivery["id"])])
+    print(json.dumps(delivery_public(delivery), indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gateway", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list every handler by name").set_defaults(func=cmd_list)
+    invoke = sub.add_parser("invoke", help="invoke one handler with a JSON event and print its result")
+    invoke.add_argument("name", help="a handler name from `gateway list`")
+    invoke.add_argument("event_file", nargs="?", help="a file with the JSON event, or - for stdin")
+    invoke.add_argument("--event", help="the JSON event inline")
+    invoke.add_argument("--seconds", type=float, default=5, help="poll_jobs only: how long to drain (default 5)")
+    invoke.set_defaults(func=cmd_invoke)
+    queue_cmd = sub.add_parser("queue", help="show queue counts and the first jobs in each state")
+    queue_cmd.add_argument("--limit", type=int, default=20, help="jobs to show per state (default 20)")
+    queue_cmd.set_defaults(func=cmd_queue)
+    sub.add_parser("migrate", help="create the database if needed and apply migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("seed", help="create the test merchant and its webhook endpoint").set_defaults(func=cmd_seed)
+    replay = sub.add_parser("replay", help="deliver a webhook again")
+    replay.add_argument("delivery_id", help="a whd_… id")
+    replay.add_argument("--now", action="store_true", help="attempt it in this process instead of queueing it")
+    replay.set_defaults(func=cmd_replay)
+    args = parser.parse_args(argv)
+    log.configure(settings().log_level)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
