@@ -87,7 +87,7 @@ def _invoke_route(method: str, template: str, event: dict[str, Any]) -> dict[str
     body = event.get("body")
     raw = body if isinstance(body, str) else (json.dumps(body) if body is not None else "")
     with Client(app) as client:
-        response = client.http.request(method, path, headers=headers, body=raw)
+        response = client.http.request(method, path, headers=headers, body=raw.encode())
     try:
         payload: Any = json.loads(response.body)
     except ValueError:
@@ -140,7 +140,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
     q = queue.default_queue()
     out: dict[str, Any] = {**q.stats(), "pollers_alive": q.live_pollers(settings().heartbeat_ttl_s)}
     for name, key in (("due", keys.JOBS_DUE), ("leased", keys.JOBS_LEASED), ("dead", keys.JOBS_DEAD)):
-        rows = q.redis.zrange(key, 0, args.limit - 1, withscores=True)
+        rows: list[tuple[bytes, float]] = q.redis.zrange(key, 0, args.limit - 1, withscores=True)  # type: ignore[assignment]
         out[name] = [{"job": job.decode(), "at_ms": int(score)} for job, score in rows]
     print(json.dumps(out, indent=2))
     return 0

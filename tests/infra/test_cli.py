@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from infra import cli
-from shared import db
 from tests.conftest import ROOT, Receiver, payment_body, scalar
 
 KEY = "key_test_123"
@@ -125,9 +124,7 @@ def test_queue_migrate_and_seed(capsys: pytest.CaptureFixture[str]) -> None:
 def test_replay_now_sends_the_delivery_again(capsys: pytest.CaptureFixture[str], receiver: Receiver) -> None:
     invoke(capsys, "create_webhook_endpoint", {"api_key": KEY, "body": {"url": receiver.url}})
     invoke(capsys, "create_payment", {"api_key": KEY, "body": payment_body()})
-    with db.autocommit() as tx:
-        tx.execute("SELECT id FROM webhook_deliveries LIMIT 1")
-        delivery_id = (tx.fetchone() or {})["id"]
+    delivery_id = scalar("SELECT id FROM webhook_deliveries LIMIT 1")
 
     replayed = gateway(capsys, "replay", delivery_id, "--now")
 
