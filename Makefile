@@ -5,7 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test lint bench prepare api poller clean
+.PHONY: up test lint bench prepare api poller package clean
+STAGE ?= dev
 
 $(STAMP): requirements.txt requirements-dev.txt infra/requirements-server.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +39,15 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(PY) -m infra.local services
 	$(PY) -m bench
+
+# Lambda deployment package and templates (CloudFormation/SAM and Terraform) in build/package.
+package: $(STAMP)
+	find functions shared -name __pycache__ -prune -exec rm -rf {} +
+	rm -rf build/package
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} PYTHONDONTWRITEBYTECODE=1 \
+	  $(VENV)/bin/chalice package --stage $(STAGE) --pkg-format cloudformation build/package/cloudformation
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} PYTHONDONTWRITEBYTECODE=1 \
+	  $(VENV)/bin/chalice package --stage $(STAGE) --pkg-format terraform build/package/terraform
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from chalice import Chalice, Rate
@@ -31,6 +30,7 @@ from functions.api import (
 from functions.jobs import deliver_webhook, process_payment, process_refund
 from shared import http, invoker, log, queue
 from shared.config import settings
+from shared.job_types import DELIVER_WEBHOOK, PROCESS_PAYMENT, PROCESS_REFUND
 from shared.queue import JobHandler
 
 # Bad configuration fails here, at cold start, not on the first request.
@@ -59,30 +59,41 @@ http.route(app, f"{API}/webhooks/{{delivery_id}}/retry", "POST", retry_webhook_d
 http.route(app, f"{API}/test/jobs/status", "GET", get_job_status.handle, authenticated=False)
 
 
-def _job_name(module: ModuleType) -> str:
-    return module.__name__.rsplit(".", 1)[-1]
+# Job type -> handler module (each module is named after its job type).
+JOBS: dict[str, JobHandler] = {
+    PROCESS_PAYMENT: process_payment,
+    PROCESS_REFUND: process_refund,
+    DELIVER_WEBHOOK: deliver_webhook,
+}
 
 
-JOBS: dict[str, JobHandler] = {_job_name(m): m for m in (process_payment, process_refund, deliver_webhook)}
+def _run_job(job_type: str, event: dict[str, Any]) -> dict[str, Any]:
+    handler = JOBS[job_type]
+    job = invoker.job_from_event(job_type, event)
+    if job.lease:
+        # Handed over by a poller (JOB_INVOKER=lambda): settle the lease it holds.
+        queue.execute(queue.default_queue(), handler, job)
+        return {"job": job.id, "settled": True}
+    # Invoked by hand (gateway invoke, the console, tests): run it and queue what it asks for.
+    follow_ups = handler.run(job)
+    queue.submit(follow_ups)
+    return {"job": job.id, "follow_ups": [queue.job_id(f.type, f.ref_id) for f in follow_ups]}
 
 
-def _job_lambda(job_type: str, handler: JobHandler) -> Any:
-    def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        job = invoker.job_from_event(job_type, event)
-        if job.lease:
-            # Handed over by a poller (JOB_INVOKER=lambda): settle the lease it holds.
-            queue.execute(queue.default_queue(), handler, job)
-            return {"job": job.id, "settled": True}
-        # Invoked by hand (CLI, console, tests): run it and queue what it asks for.
-        follow_ups = handler.run(job)
-        queue.submit(follow_ups)
-        return {"job": job.id, "follow_ups": [queue.job_id(f.type, f.ref_id) for f in follow_ups]}
-
-    return invoke
+# One Lambda per job type. Module-level functions, so each deployed handler is "app.<name>".
+@app.lambda_function(name=PROCESS_PAYMENT)
+def process_payment_job(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _run_job(PROCESS_PAYMENT, event)
 
 
-for _name, _handler in JOBS.items():
-    app.lambda_function(name=_name)(_job_lambda(_name, _handler))
+@app.lambda_function(name=PROCESS_REFUND)
+def process_refund_job(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _run_job(PROCESS_REFUND, event)
+
+
+@app.lambda_function(name=DELIVER_WEBHOOK)
+def deliver_webhook_job(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _run_job(DELIVER_WEBHOOK, event)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="poll_jobs")
