@@ -45,7 +45,8 @@ package: $(STAMP)
 	find functions shared -name __pycache__ -prune -exec rm -rf {} +
 	rm -rf build/package
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} PYTHONDONTWRITEBYTECODE=1 \
-	  $(VENV)/bin/chalice package --stage $(STAGE) --pkg-format cloudformation build/package/cloudformation
+	  $(VENV)/bin/chalice package --stage $(STAGE) --pkg-format cloudformation \
+	  --merge-template infra/aws/merge-template.json build/package/cloudformation
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} PYTHONDONTWRITEBYTECODE=1 \
 	  $(VENV)/bin/chalice package --stage $(STAGE) --pkg-format terraform build/package/terraform
 

@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import ROOT
 
 # What a deployment needs of the project; copying it leaves caches and build output behind.
-PROJECT_FILES = ["app.py", "requirements.txt", ".chalice", "functions", "shared", "vendor"]
+PROJECT_FILES = ["app.py", "requirements.txt", ".chalice", "functions", "shared", "vendor", "infra/aws"]
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +24,7 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = tmp_path_factory.mktemp("project")
     for name in PROJECT_FILES:
         source = ROOT / name
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
             shutil.copytree(
                 source,
@@ -36,14 +37,11 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = project / "out"
     chalice = str(Path(sys.executable).with_name("chalice"))
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "PYTHONDONTWRITEBYTECODE": "1"}
-    for fmt in ("cloudformation", "terraform"):
-        subprocess.run(
-            [chalice, "package", "--stage", "dev", "--pkg-format", fmt, str(out / fmt)],
-            cwd=project,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    # The prod stage, as deployed: Lambda invoker, secrets from Secrets Manager, template parameters.
+    merge = ["--merge-template", "infra/aws/merge-template.json"]
+    for fmt, extra in (("cloudformation", merge), ("terraform", [])):
+        command = [chalice, "package", "--stage", "prod", "--pkg-format", fmt, *extra, str(out / fmt)]
+        subprocess.run(command, cwd=project, env=env, check=True, capture_output=True)
     return out
 
 
@@ -88,6 +86,17 @@ def test_template_has_the_api_one_function_per_job_and_the_scheduled_poller(pack
     assert poller["Timeout"] == 900
     assert any(e["Type"] == "Schedule" for e in poller["Events"].values())
     assert any(v["Type"] == "AWS::Serverless::Api" for v in resources.values())
+
+
+def test_template_takes_the_database_redis_and_network_as_parameters(packaged: Path) -> None:
+    template = json.loads((packaged / "cloudformation" / "sam.json").read_text())
+
+    assert {"DatabaseUrl", "RedisUrl", "SubnetIds", "SecurityGroupIds", "PollerSchedule"} <= set(template["Parameters"])
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["DATABASE_URL"] == {"Ref": "DatabaseUrl"} and env["REDIS_URL"] == {"Ref": "RedisUrl"}
+    poller = template["Resources"]["PollJobs"]["Properties"]
+    assert poller["Environment"]["Variables"]["JOB_INVOKER"] == "lambda"
+    assert poller["Events"]["PollJobsEvent"]["Properties"]["Schedule"] == {"Ref": "PollerSchedule"}
 
 
 def test_terraform_output_is_written(packaged: Path) -> None:
