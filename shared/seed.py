@@ -15,11 +15,14 @@ MERCHANT_NAME = "Test Merchant"
 API_KEY = "key_test_123"
 ENDPOINT_ID = "we_test"
 WEBHOOK_SECRET = "whsec_test_abc123"
+_SEED_LOCK_ID = 7_311_025
 
 
 def run(settings: Settings, *, with_endpoint: bool = True) -> None:
     """Create the seed rows if missing, and encrypt any webhook secret still stored in plain text."""
     with db.transaction() as tx:
+        # Several processes may prepare at once (containers starting together): seed one at a time.
+        tx.execute("SELECT pg_advisory_xact_lock(%s)", (_SEED_LOCK_ID,))
         tx.execute(
             "INSERT INTO merchants (id, name, api_key_hash) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
             (MERCHANT_ID, MERCHANT_NAME, auth.hash_api_key(API_KEY)),
