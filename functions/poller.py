@@ -67,6 +67,10 @@ def run(
                 # Redis or PostgreSQL is down: keep trying; nothing is lost while we wait.
                 logger.warning("poller.backing_off", extra={"error": repr(exc)})
                 time.sleep(1)
+            except Exception:
+                # A bug in reconciliation, say: a long-running poller logs it and carries on.
+                logger.exception("poller.error")
+                time.sleep(1)
         logger.info("poller.stopping", extra={"poller": poller_id, "in_flight": len(in_flight)})
     with contextlib.suppress(redis.RedisError):
         queue.forget_poller(poller_id)

@@ -275,22 +275,30 @@ def execute(queue: Queue, handler: JobHandler, job: Job) -> None:
     """Run one claimed job and settle it: complete with follow-ups, retry with backoff, or give up.
 
     A lease can expire under a job that is still running, so every handler must be safe to run twice.
+    Never raises: if settling fails too (Redis is down), the lease expires and the job runs again.
     """
     with log.bound(job_id=job.id, job_type=job.type, attempt=job.attempt):
         try:
-            follow_ups = handler.run(job)
-        except Exception as exc:
-            retryable = exc.retryable if isinstance(exc, GatewayError) else True
-            policy = handler.RETRY
-            if retryable and job.attempt < policy.max_attempts:
-                delay = policy.backoff_s(job.attempt)
-                logger.warning("job.retrying", extra={"error": repr(exc), "retry_in_s": round(delay, 3)})
-                queue.fail(job, repr(exc), delay)
-            else:
-                logger.error("job.dead", extra={"error": repr(exc)}, exc_info=not isinstance(exc, GatewayError))
-                queue.fail(job, repr(exc), None)
-            return
-        queue.complete(job, follow_ups)
+            _run_and_settle(queue, handler, job)
+        except Exception:
+            logger.exception("job.settle_failed")
+
+
+def _run_and_settle(queue: Queue, handler: JobHandler, job: Job) -> None:
+    try:
+        follow_ups = handler.run(job)
+    except Exception as exc:
+        retryable = exc.retryable if isinstance(exc, GatewayError) else True
+        policy = handler.RETRY
+        if retryable and job.attempt < policy.max_attempts:
+            delay = policy.backoff_s(job.attempt)
+            logger.warning("job.retrying", extra={"error": repr(exc), "retry_in_s": round(delay, 3)})
+            queue.fail(job, repr(exc), delay)
+        else:
+            logger.error("job.dead", extra={"error": repr(exc)}, exc_info=not isinstance(exc, GatewayError))
+            queue.fail(job, repr(exc), None)
+        return
+    queue.complete(job, follow_ups)
 
 
 @functools.cache
