@@ -117,3 +117,18 @@ def test_unknown_ids_are_no_ops_for_every_job() -> None:
         (deliver_webhook, "whd_missing"),
     ):
         assert module.run(Job(id="j", type="t", ref_id=ref, attempt=1)) == []
+
+
+def test_two_pollers_never_run_a_job_twice(api: Api, pollers: Poller, receiver: Receiver, endpoint: Any) -> None:
+    pollers.start()
+    pollers.start()
+    payments = [api.post("/payments", json=payment_body(order_id=f"o{i}")).json() for i in range(30)]
+
+    for payment in payments:
+        settled_payment(api, payment["id"], timeout_s=30)
+    wait_until(lambda: len(receiver.events("payment.success")) >= 30, timeout_s=30)
+
+    for name in ("payment.created", "payment.pending", "payment.success"):
+        assert _count("SELECT count(*) FROM events WHERE type = %s", name) == 30
+    assert _count("SELECT count(*) FROM webhook_attempts") == 90
+    assert len({r.headers["webhook-id"] for r in receiver.events()}) == len(receiver.events()) == 90
