@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test lint bench prepare api poller package clean
+.PHONY: up test lint bench prepare api poller package clean widget widget-check node-deps
 STAGE ?= dev
 
 $(STAMP): requirements.txt requirements-dev.txt infra/requirements-server.txt
@@ -15,7 +15,7 @@ $(STAMP): requirements.txt requirements-dev.txt infra/requirements-server.txt
 	$(PY) -m pip install --quiet --no-deps --editable .   # the `gateway` command
 	touch $(STAMP)
 
-up: $(STAMP)
+up: $(STAMP) widget
 	$(PY) -m infra.local up
 
 prepare: $(STAMP)
@@ -32,9 +32,27 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
-test: $(STAMP) lint
+test: $(STAMP) lint widget-check widget
 	$(PY) -m infra.local services
 	$(PY) -m pytest
+
+# Browser side (checkout-widget/, test-merchant/, tests/browser/): npm packages from the lock files,
+# then the widget's build (dist/ is git-ignored) and its type check and unit tests. The browser tests drive
+# Debian's chromium (.ci/run installs it).
+WIDGET_DEPS := checkout-widget/node_modules/.package-lock.json
+
+$(WIDGET_DEPS): checkout-widget/package.json checkout-widget/package-lock.json
+	cd checkout-widget && npm ci --no-audit --no-fund
+	touch $@
+
+node-deps: $(WIDGET_DEPS)
+	if [ -f test-merchant/package-lock.json ]; then cd test-merchant && npm ci --no-audit --no-fund --silent; fi
+
+widget: node-deps
+	cd checkout-widget && npm run build --silent
+
+widget-check: node-deps
+	cd checkout-widget && npm test --silent
 
 bench: $(STAMP)
 	$(PY) -m infra.local services

@@ -1,0 +1,78 @@
+// Request handling for the two origins: "main" (SDK, demo shop, dashboard) and "frame" (hosted
+// payment page). With FRAME_PORT equal to PORT one listener plays both roles.
+import { randomBytes } from "node:crypto";
+import { FRAME_FILES, MAIN_FILES, load } from "./files.js";
+import { dashboardHeaders, payHeaders, shopHeaders } from "./headers.js";
+
+// The marker in dist/checkout.js that becomes the hosted page's URL (see src/checkout.ts).
+const FRAME_URL_MARKER = "%%PGW_FRAME_URL%%";
+const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/;
+
+function hostname(req) {
+  const match = HOST.exec(req.headers.host ?? "");
+  return match ? match[1] : "localhost";
+}
+
+function send(req, res, status, headers, body) {
+  res.writeHead(status, { "Content-Length": Buffer.byteLength(body), ...headers });
+  res.end(req.method === "HEAD" ? undefined : body);
+}
+
+function configScript(config) {
+  const data = { apiBaseUrl: config.apiBaseUrl, testMode: config.testMode, testApiKey: config.testMode ? config.testApiKey : "" };
+  // "<" escaped so that no value can close a <script> element it is inlined into.
+  return `window.__PGW_CONFIG__ = Object.freeze(${JSON.stringify(data).replace(/</g, "\\u003c")});\n`;
+}
+
+/**
+ * @param config   see config.js
+ * @param roles    which origins this listener serves: ["main"], ["frame"] or both
+ * @param ports    () => ({ main, frame }): the ports actually bound (they may be ephemeral)
+ */
+export function createHandler(config, roles, ports) {
+  const serves = (role) => roles.includes(role);
+
+  function frameOrigin(req) {
+    if (config.publicFrameOrigin) return config.publicFrameOrigin;
+    const { frame } = ports();
+    const host = hostname(req);
+    return `http://${host}:${frame}`;
+  }
+
+  return async function handle(req, res) {
+    const path = new URL(req.url ?? "/", "http://x").pathname;
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return send(req, res, 405, { Allow: "GET, HEAD", "Content-Type": "text/plain; charset=utf-8" }, "Method not allowed\n");
+    }
+    if (path === "/healthz") return send(req, res, 200, { "Content-Type": "application/json" }, `{"ok":true,"roles":${JSON.stringify(roles)}}`);
+    if (path === "/config.js") {
+      return send(req, res, 200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-store" }, configScript(config));
+    }
+    if (path === "/" && serves("main")) return send(req, res, 302, { Location: "/checkout.html" }, "");
+
+    const entry = (serves("main") && MAIN_FILES[path]) || (serves("frame") && FRAME_FILES[path]);
+    if (!entry) return send(req, res, 404, { "Content-Type": "text/plain; charset=utf-8" }, "Not found\n");
+    const content = await load(entry);
+    if (content === null) {
+      return send(req, res, 503, { "Content-Type": "text/plain; charset=utf-8" }, `${path} is not built yet: run "npm run build" in checkout-widget/\n`);
+    }
+
+    const headers = { "Content-Type": entry.type, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff" };
+    let body = content;
+    if (path === "/checkout.js") {
+      body = content.toString("utf8").replace(FRAME_URL_MARKER, `${frameOrigin(req)}/pay.html`);
+      // Merchants load it cross-origin; CORS lets them add Subresource Integrity (crossorigin="anonymous").
+      headers["Access-Control-Allow-Origin"] = "*";
+      headers["Cache-Control"] = "no-cache";
+    } else if (path === "/checkout.html") {
+      const nonce = randomBytes(16).toString("base64");
+      body = content.toString("utf8").replaceAll("{{NONCE}}", nonce);
+      Object.assign(headers, shopHeaders({ nonce, frameOrigin: frameOrigin(req) }), { "Cache-Control": "no-store" });
+    } else if (path === "/dashboard-webhooks.html") {
+      Object.assign(headers, dashboardHeaders(config), { "Cache-Control": "no-store" });
+    } else if (path === "/pay.html") {
+      Object.assign(headers, payHeaders(config), { "Cache-Control": "no-store" });
+    }
+    return send(req, res, 200, headers, body);
+  };
+}

@@ -1,0 +1,76 @@
+/** Every public type of the checkout SDK. */
+
+import type { CheckoutError } from "./errors";
+
+export type PaymentMethod = "card" | "upi";
+
+/** Shown pre-filled in the hosted payment page; the shopper can change them. */
+export interface Prefill {
+  /** Name on card. */
+  name?: string;
+  /** UPI ID (VPA), e.g. "asha@okbank". */
+  vpa?: string;
+}
+
+export interface Theme {
+  /** Accent colour of the pay button and modal header, as #rgb or #rrggbb. */
+  color?: string;
+}
+
+/** What `onSuccess` receives, and what `open()` resolves with after a successful payment. */
+export interface PaymentSuccess {
+  paymentId: string;
+  orderId: string;
+  status: "success";
+  /** In the currency's minor unit (paise for INR). */
+  amount: number;
+}
+
+export interface PaymentFailed {
+  status: "failed";
+  /** The same error `onFailure` received for the last failed attempt. */
+  error: CheckoutError;
+}
+
+export interface CheckoutDismissed {
+  status: "dismissed";
+}
+
+/**
+ * How a checkout ended. A decline is a result, not an exception: `open()` rejects only on misuse
+ * (no browser, already open).
+ */
+export type CheckoutResult = PaymentSuccess | PaymentFailed | CheckoutDismissed;
+
+export interface CheckoutOptions {
+  /** Your API key, e.g. "key_test_123". */
+  key: string;
+  /** Your order reference, 1–64 characters. */
+  orderId: string;
+  /**
+   * In the currency's minor unit (50000 = ₹500.00). Defaults to 50000, the amount of the seed's
+   * demo order, because the gateway has no Orders API to look it up; always pass it.
+   */
+  amount?: number;
+  /** ISO 4217 code; default "INR". */
+  currency?: string;
+  /** The tab the hosted page opens on; default "card". */
+  method?: PaymentMethod;
+  /** Your shop's name, shown as the modal's title. */
+  name?: string;
+  /** What is being paid for, shown under the amount and stored on the payment. */
+  description?: string;
+  prefill?: Prefill;
+  theme?: Theme;
+  /** Called once a payment succeeds. */
+  onSuccess?: (data: PaymentSuccess) => void;
+  /** Called for each failed attempt (the shopper may then try again). */
+  onFailure?: (error: CheckoutError) => void;
+  /** Called when the shopper closes the modal without a successful payment. */
+  onDismiss?: () => void;
+  /**
+   * The hosted payment page. By default it is found from the `src` of the `<script>` that loaded
+   * the SDK; pass it when you bundle the SDK yourself.
+   */
+  frameUrl?: string;
+}
