@@ -10,7 +10,7 @@ STAGE ?= dev
 
 $(STAMP): requirements.txt requirements-dev.txt infra/requirements-server.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "pip<26.3"   # chalice 1.34 requires it
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps --editable .   # the `gateway` command
 	touch $(STAMP)

@@ -204,15 +204,45 @@ def api_command() -> list[str]:
     ]
 
 
+def browser_side_commands(api_port: int) -> list[tuple[list[str], Path, dict[str, str]]]:
+    """The checkout widget server and the test merchant, if Node is installed (built first)."""
+    widget, merchant = ROOT / "checkout-widget", ROOT / "test-merchant"
+    if not (shutil.which("node") and shutil.which("npm")):
+        _say("node/npm not found: the checkout widget and the test merchant are not started")
+        return []
+    if not (widget / "node_modules" / ".package-lock.json").exists():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=widget, check=True)
+    if not (widget / "dist" / "checkout.js").exists():
+        subprocess.run(["npm", "run", "build", "--silent"], cwd=widget, check=True)
+    # Each child gets its own PORT: the API's (PORT=8080 make up) must not leak into them.
+    widget_env = {
+        "PORT": os.environ.get("WIDGET_PORT", "3001"),
+        "FRAME_PORT": os.environ.get("WIDGET_FRAME_PORT", "3002"),
+        "API_BASE_URL": f"http://localhost:{api_port}/api/v1",
+        "TEST_MODE": os.environ.get("TEST_MODE", "true"),
+    }
+    merchant_env = {"PORT": os.environ.get("MERCHANT_PORT", "4000")}
+    return [(["node", "server.js"], widget, widget_env), (["node", "webhook-receiver.js"], merchant, merchant_env)]
+
+
 def up() -> int:
     ensure_services()
     prepare()
     s = settings()
-    _say(f"API on http://localhost:{s.port}/api/v1 · key key_test_123 · poller with {s.poller_concurrency} workers")
-    children = [
+    # The API and the poller are the gateway: if either exits, everything stops. The browser side
+    # (widget, test merchant) is a convenience: if its port is taken, say so and carry on.
+    core = [
         subprocess.Popen(api_command(), cwd=ROOT),
         subprocess.Popen([sys.executable, "-m", "infra.local", "poller"], cwd=ROOT),
     ]
+    extras = [
+        subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **env}) for cmd, cwd, env in browser_side_commands(s.port)
+    ]
+    _say(f"API        http://localhost:{s.port}/api/v1  (X-Api-Key: key_test_123)")
+    if extras:
+        _say("Shop       http://localhost:3001/checkout.html")
+        _say("Webhooks   http://localhost:3001/dashboard-webhooks.html")
+        _say("Merchant   http://localhost:4000/events  (receives the seeded endpoint's webhooks)")
     stopping = threading.Event()
 
     def stop(*_: object) -> None:
@@ -220,9 +250,10 @@ def up() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    while not stopping.is_set() and all(child.poll() is None for child in children):
+    while not stopping.is_set() and all(child.poll() is None for child in core):
         stopping.wait(0.5)
     _say("stopping")
+    children = core + extras
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)

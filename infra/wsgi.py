@@ -19,6 +19,7 @@ from chalice.local import LocalGateway, LocalGatewayException
 
 from app import app
 from shared import ids
+from shared.config import settings
 from shared.models import dumps
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -45,7 +46,13 @@ _REASONS = {
 
 def _error(status: int, code: str, description: str) -> tuple[int, dict[str, str], bytes]:
     body = dumps({"error": {"code": code, "description": description, "field": None}}).encode()
-    return status, {"Content-Type": "application/json", "X-Request-Id": ids.new("req")}, body
+    headers = {
+        "Content-Type": "application/json",
+        "X-Request-Id": ids.new("req"),
+        # Browsers can only read the error if it carries CORS headers, like our routes' answers.
+        "Access-Control-Allow-Origin": settings().cors_allow_origin,
+    }
+    return status, headers, body
 
 
 def _chalice_error_to_ours(status: int, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from shared import db, events, queue
 from shared.db import webhook_deliveries, webhook_endpoints
+from shared.errors import InvalidRequest
 from shared.http import Call, Reply
 from shared.models import TEST_EVENT, delivery_public
 
@@ -14,6 +15,8 @@ from shared.models import TEST_EVENT, delivery_public
 def handle(call: Call) -> Reply:
     with db.transaction() as tx:
         endpoint = webhook_endpoints.get(tx, call.params["endpoint_id"], call.merchant_id)
+        if not endpoint["enabled"]:
+            raise InvalidRequest("This endpoint is disabled; enable it to send it a test event")
         data = {"message": "This is a test event from the payment gateway", "endpoint_id": endpoint["id"]}
         follow_ups = events.record(tx, call.merchant_id, TEST_EVENT, data, endpoint_id=endpoint["id"])
         delivery = webhook_deliveries.get(tx, follow_ups[0].ref_id, call.merchant_id)

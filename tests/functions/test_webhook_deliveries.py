@@ -247,3 +247,13 @@ def test_test_event_goes_to_that_endpoint_only(api: Api, poller: Poller, receive
         assert len(_deliveries(api, event="webhook.test")) == 1
     finally:
         other.close()
+
+
+def test_test_event_to_a_disabled_endpoint_is_refused(api: Api, receiver: Receiver) -> None:
+    endpoint = _endpoint(api, receiver.url)
+    api.patch(f"/webhook-endpoints/{endpoint['id']}", json={"enabled": False})
+
+    response = api.post(f"/webhook-endpoints/{endpoint['id']}/test")
+
+    assert response.status_code == 400
+    assert _deliveries(api) == []

@@ -20,6 +20,9 @@ def test_unknown_path_and_wrong_method_get_json_errors(api: Api) -> None:
 
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND_ERROR"
     assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "METHOD_NOT_ALLOWED_ERROR"
+    for response in (missing, wrong):
+        assert response.headers["Access-Control-Allow-Origin"] == "*"  # readable by browser callers
+        assert response.headers["X-Request-Id"].startswith("req_")
 
 
 def test_oversized_body_is_refused_with_413(api: Api) -> None:
