@@ -39,9 +39,9 @@ app = Chalice(app_name="payment-gateway")
 app.log.propagate = True
 API = "/api/v1"
 
-http.route(app, f"{API}/payments", "POST", create_payment.handle)
+http.route(app, f"{API}/payments", "POST", create_payment.handle, access="publishable")
 http.route(app, f"{API}/payments", "GET", list_payments.handle)
-http.route(app, f"{API}/payments/{{payment_id}}", "GET", get_payment.handle)
+http.route(app, f"{API}/payments/{{payment_id}}", "GET", get_payment.handle, access="publishable")
 http.route(app, f"{API}/payments/{{payment_id}}/capture", "POST", capture_payment.handle)
 http.route(app, f"{API}/payments/{{payment_id}}/refunds", "POST", create_refund.handle)
 http.route(app, f"{API}/payments/{{payment_id}}/refunds", "GET", list_refunds.handle)
@@ -56,7 +56,7 @@ http.route(app, f"{API}/webhook-endpoints/{{endpoint_id}}/test", "POST", send_te
 http.route(app, f"{API}/webhooks", "GET", list_webhook_deliveries.handle)
 http.route(app, f"{API}/webhooks/{{delivery_id}}", "GET", get_webhook_delivery.handle)
 http.route(app, f"{API}/webhooks/{{delivery_id}}/retry", "POST", retry_webhook_delivery.handle)
-http.route(app, f"{API}/test/jobs/status", "GET", get_job_status.handle, authenticated=False)
+http.route(app, f"{API}/test/jobs/status", "GET", get_job_status.handle, access="public")
 
 
 # Job type -> handler module (each module is named after its job type).

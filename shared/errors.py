@@ -4,6 +4,7 @@ GatewayError
 ├── InvalidRequest        400 BAD_REQUEST_ERROR
 │   └── PayloadTooLarge   413 BAD_REQUEST_ERROR
 ├── Unauthorized          401 AUTHENTICATION_ERROR
+├── Forbidden             403 PERMISSION_ERROR
 ├── NotFound              404 NOT_FOUND_ERROR
 ├── MethodNotAllowed      405 METHOD_NOT_ALLOWED_ERROR
 ├── IdempotencyInProgress 409 IDEMPOTENCY_KEY_IN_USE
@@ -39,6 +40,10 @@ class PayloadTooLarge(InvalidRequest):
 
 class Unauthorized(GatewayError):
     status, code = 401, "AUTHENTICATION_ERROR"
+
+
+class Forbidden(GatewayError):
+    status, code = 403, "PERMISSION_ERROR"
 
 
 class NotFound(GatewayError):

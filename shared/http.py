@@ -10,7 +10,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from chalice import Chalice, CORSConfig, Response
 
@@ -76,6 +76,7 @@ class Reply:
 
 
 Handler = Callable[[Call], Reply]
+Access = Literal["secret", "publishable", "public"]
 
 
 def _reject_constant(name: str) -> object:
@@ -101,11 +102,11 @@ def _int_param(query: Mapping[str, str], name: str, default: int, low: int, high
     return int(raw)
 
 
-def serve(request: Any, handler: Handler, params: Mapping[str, str], *, authenticated: bool = True) -> Response:
+def serve(request: Any, handler: Handler, params: Mapping[str, str], *, access: Access = "secret") -> Response:
     request_id = ids.new("req")
     with log.bound(request_id=request_id):
         try:
-            reply = _dispatch(request, handler, params, request_id, authenticated)
+            reply = _dispatch(request, handler, params, request_id, access)
         except GatewayError as exc:
             reply = Reply(exc.status, exc.body())
         except Exception:
@@ -130,7 +131,7 @@ def serve(request: Any, handler: Handler, params: Mapping[str, str], *, authenti
         return Response(body=body, status_code=reply.status, headers=headers)
 
 
-def _dispatch(request: Any, handler: Handler, params: Mapping[str, str], request_id: str, authenticated: bool) -> Reply:
+def _dispatch(request: Any, handler: Handler, params: Mapping[str, str], request_id: str, access: Access) -> Reply:
     raw_body: bytes = request.raw_body or b""
     if len(raw_body) > settings().max_body_bytes:
         raise PayloadTooLarge(f"The request body must be at most {settings().max_body_bytes} bytes")
@@ -138,7 +139,9 @@ def _dispatch(request: Any, handler: Handler, params: Mapping[str, str], request
     if _has_nul(query):
         raise InvalidRequest("Query parameters must not contain NUL characters")
     headers = {k.lower(): v for k, v in request.headers.items()}
-    merchant_id = auth.authenticate(headers.get("x-api-key")) if authenticated else ""
+    merchant_id = ""
+    if access != "public":
+        merchant_id = auth.authenticate(headers.get("x-api-key"), publishable_ok=access == "publishable")
     call = Call(
         method=request.method,
         path=request.path,
@@ -162,12 +165,16 @@ def cors() -> CORSConfig:
     )
 
 
-def route(app: Chalice, path: str, method: str, handler: Handler, *, authenticated: bool = True) -> None:
-    """Register ``handler`` for ``method path``; the view's name is the handler's module name."""
+def route(app: Chalice, path: str, method: str, handler: Handler, *, access: Access = "secret") -> None:
+    """Register ``handler`` for ``method path``; the view's name is the handler's module name.
+
+    ``access``: "secret" needs the secret API key, "publishable" also takes a publishable key,
+    "public" needs no key.
+    """
     name = handler.__module__.rsplit(".", 1)[-1]
 
     def view(**params: str) -> Response:
-        return serve(app.current_request, handler, params, authenticated=authenticated)
+        return serve(app.current_request, handler, params, access=access)
 
     view.__name__ = name
     # '*/*': we parse bodies ourselves, so a wrong Content-Type gets our JSON error, not Chalice's.

@@ -43,7 +43,7 @@ export interface CheckoutDismissed {
 export type CheckoutResult = PaymentSuccess | PaymentFailed | CheckoutDismissed;
 
 export interface CheckoutOptions {
-  /** Your API key, e.g. "key_test_123". */
+  /** Your publishable key, e.g. "pk_test_123" (the secret key works too, but never put it in a page). */
   key: string;
   /** Your order reference, 1–64 characters. */
   orderId: string;

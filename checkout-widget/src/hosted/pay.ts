@@ -201,9 +201,9 @@ function onTabKeydown(event: KeyboardEvent): void {
   selectMethod(next, true);
 }
 
-/** Test keys (key_test_…) take test payments, as Stripe's and Razorpay's do; so does a test-mode server. */
+/** Test keys (key_test_…, pk_test_…) take test payments, as Stripe's and Razorpay's do; so does a test-mode server. */
 function isTestMode(): boolean {
-  return config.testMode || (init?.key.startsWith("key_test_") ?? false);
+  return config.testMode || (/^(key|pk)_test_/.test(init?.key ?? ""));
 }
 
 function renderTestHint(): void {
