@@ -28,6 +28,7 @@ TEST_ENV = {
 os.environ.update(TEST_ENV)
 
 import json  # noqa: E402
+import logging  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -106,14 +107,31 @@ def _start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Pop
     return subprocess.Popen(args, cwd=ROOT, env={**os.environ, **(env or {})})
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def stop_process(proc: subprocess.Popen[bytes], timeout_s: float = 20) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout_s``."""
     if proc.poll() is None:
         proc.terminate()
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """moto's server over HTTP: Secrets Manager, Lambda, IAM (no Docker; Lambda code is not run)."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    # Without Docker, moto's Lambda echoes invocations instead of trying to run them in a container.
+    requests.post(f"{url}/moto-api/config", json={"lambda": {"use_docker": False}}, timeout=5).raise_for_status()
+    yield url
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -134,7 +152,7 @@ def api_url(database: None) -> Iterator[str]:
         wait_until(up, timeout_s=60)
         yield base
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 @dataclass
@@ -183,7 +201,7 @@ class Poller:
 
     def stop_all(self) -> None:
         for proc in self.procs:
-            _stop(proc)
+            stop_process(proc)
 
 
 @pytest.fixture

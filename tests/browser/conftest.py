@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Frame, 
 
 from shared import db, seed
 from shared.db import webhook_endpoints
-from tests.conftest import ROOT, free_port, wait_until
+from tests.conftest import ROOT, free_port, stop_process, wait_until
 
 WIDGET = ROOT / "checkout-widget"
 MERCHANT = ROOT / "test-merchant"
@@ -101,13 +101,7 @@ class NodeProcess:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout_s=10)
         self._log.close()
 
 

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from shared import db, seed, signing
-from tests.conftest import ROOT, Api, Poller, free_port, payment_body, settled_payment, wait_until
+from tests.conftest import ROOT, Api, Poller, free_port, payment_body, settled_payment, stop_process, wait_until
 
 NODE = shutil.which("node")
 MERCHANT_DIR = ROOT / "test-merchant"
@@ -74,13 +74,7 @@ class Merchant:
         return requests.post(self.url, data=body, headers={"Content-Type": "application/json", **headers}, timeout=5)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout_s=10)
         self._log.close()
 
 

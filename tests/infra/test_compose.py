@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import glob
 import json
-import logging
 import os
 import re
 import shlex
@@ -25,7 +24,6 @@ import subprocess
 import sys
 import time
 import urllib.parse
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -34,7 +32,6 @@ from typing import Any
 import pytest
 import redis
 import yaml  # type: ignore[import-untyped]
-from moto.server import ThreadedMotoServer
 
 from shared import keys, secrets, seed
 from shared.config import Settings, settings
@@ -639,26 +636,15 @@ print(json.dumps(result, default=str))
 """
 
 
-@pytest.fixture(scope="module")
-def secrets_manager_url() -> Iterator[str]:
-    """Secrets Manager over HTTP from moto's server, standing in for LocalStack's."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
 def test_the_localstack_hooks_provision_the_secret_the_gateway_reads(
-    secrets_manager_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     awslocal = tmp_path / "awslocal"
     awslocal.write_text(f"#!{sys.executable}\n{AWSLOCAL_STAND_IN}")
     awslocal.chmod(0o755)
     for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}.items():
         monkeypatch.setenv(name, value)
-    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", "AWS_ENDPOINT_URL": secrets_manager_url}
+    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", "AWS_ENDPOINT_URL": moto_url}
 
     # Twice: LocalStack runs the hooks on every start, and a second run must not fail.
     for _ in range(2):
@@ -666,9 +652,7 @@ def test_the_localstack_hooks_provision_the_secret_the_gateway_reads(
             subprocess.run([str(script)], env=env, check=True, timeout=60, capture_output=True)
 
     loaded = secrets.load(
-        dataclasses.replace(
-            settings(), aws_endpoint_url=secrets_manager_url, aws_region="us-east-1", secrets_id=SECRET_ID
-        )
+        dataclasses.replace(settings(), aws_endpoint_url=moto_url, aws_region="us-east-1", secrets_id=SECRET_ID)
     )
     # The built-in development keys: the containers hash and encrypt exactly as `make up` does.
     development = Settings.from_env({})

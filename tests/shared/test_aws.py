@@ -8,33 +8,15 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import logging
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import redis
-import requests
-from moto.server import ThreadedMotoServer
 
 from shared import aws, invoker, keys, secrets
 from shared.config import ConfigError, Settings, settings
 from shared.queue import FollowUp, Queue
-from tests.conftest import free_port
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    # Without Docker, moto's Lambda echoes invocations instead of trying to run them in a container.
-    requests.post(f"{url}/moto-api/config", json={"lambda": {"use_docker": False}}, timeout=5).raise_for_status()
-    yield url
-    server.stop()
 
 
 @pytest.fixture
