@@ -67,33 +67,20 @@ JOBS: dict[str, JobHandler] = {
 }
 
 
-def _run_job(job_type: str, event: dict[str, Any]) -> dict[str, Any]:
-    handler = JOBS[job_type]
-    job = invoker.job_from_event(job_type, event)
-    if job.lease:
-        # Handed over by a poller (JOB_INVOKER=lambda): settle the lease it holds.
-        queue.execute(queue.default_queue(), handler, job)
-        return {"job": job.id, "settled": True}
-    # Invoked by hand (gateway invoke, the console, tests): run it and queue what it asks for.
-    follow_ups = handler.run(job)
-    queue.submit(follow_ups)
-    return {"job": job.id, "follow_ups": [queue.job_id(f.type, f.ref_id) for f in follow_ups]}
-
-
 # One Lambda per job type. Module-level functions, so each deployed handler is "app.<name>".
 @app.lambda_function(name=PROCESS_PAYMENT)
 def process_payment_job(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return _run_job(PROCESS_PAYMENT, event)
+    return invoker.run_event(JOBS[PROCESS_PAYMENT], PROCESS_PAYMENT, event)
 
 
 @app.lambda_function(name=PROCESS_REFUND)
 def process_refund_job(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return _run_job(PROCESS_REFUND, event)
+    return invoker.run_event(JOBS[PROCESS_REFUND], PROCESS_REFUND, event)
 
 
 @app.lambda_function(name=DELIVER_WEBHOOK)
 def deliver_webhook_job(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return _run_job(DELIVER_WEBHOOK, event)
+    return invoker.run_event(JOBS[DELIVER_WEBHOOK], DELIVER_WEBHOOK, event)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="poll_jobs")

@@ -59,6 +59,19 @@ def for_settings(s: Settings, handlers: Mapping[str, JobHandler], q: Queue) -> I
     return in_process(handlers, q)
 
 
+def run_event(handler: JobHandler, job_type: str, event: Mapping[str, Any]) -> dict[str, Any]:
+    """What a job's own Lambda function does with its event."""
+    job = job_from_event(job_type, event)
+    if job.lease:
+        # Handed over by a poller (JOB_INVOKER=lambda): run it and settle the lease the poller took.
+        queue.execute(queue.default_queue(), handler, job)
+        return {"job": job.id, "settled": True}
+    # Invoked by hand (gateway invoke, the console, tests): run it and queue what it asks for.
+    follow_ups = handler.run(job)
+    queue.submit(follow_ups)
+    return {"job": job.id, "follow_ups": [queue.job_id(f.type, f.ref_id) for f in follow_ups]}
+
+
 def job_event(job: Job) -> dict[str, Any]:
     """The payload a job function receives: enough to rebuild the Job, lease included."""
     return {"id": job.id, "type": job.type, "ref_id": job.ref_id, "attempt": job.attempt, "lease": job.lease}

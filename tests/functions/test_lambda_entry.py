@@ -6,6 +6,7 @@ from chalice.local import LambdaContext
 from chalice.test import Client
 
 from app import app
+from shared import invoker, queue
 from tests.conftest import Api, Receiver, payment_body, wait_until
 
 
@@ -45,3 +46,15 @@ def test_scheduled_poller_drains_the_queue_and_stops_before_its_time_limit(
     for payment in payments:
         assert api.get(f"/payments/{payment['id']}").json()["status"] == "success"
     wait_until(lambda: len(receiver.events("payment.success")) == 3, timeout_s=1)
+
+
+def test_job_lambda_settles_the_lease_a_poller_handed_it(api: Api) -> None:
+    payment = api.post("/payments", json=payment_body()).json()
+    q = queue.default_queue()
+    [job] = [j for j in q.claim(10, lease_s=30) if j.type == "process_payment"]
+
+    result = app.handler_map["process_payment"](invoker.job_event(job), LambdaContext("process_payment", 256))
+
+    assert result == {"job": job.id, "settled": True}
+    assert api.get(f"/payments/{payment['id']}").json()["status"] == "success"
+    assert q.stats()["processing"] == 0 and q.stats()["completed"] == 1
