@@ -129,15 +129,7 @@ def phase_e2e(
         "pointing at an asyncio receiver in its own process."
     )
     say("   Measured from just before the POST is written to the receiver having the whole webhook request.")
-    client = Client(stack.api_port)
-    try:
-        status, endpoint = client.post_json(
-            "/api/v1/webhook-endpoints", {"url": receiver.url, "events": ["payment.success"]}
-        )
-    finally:
-        client.close()
-    if status != 201:
-        raise RuntimeError(f"creating the webhook endpoint answered {status}: {endpoint}")
+    _create_endpoint(stack, receiver.url, ["payment.success"])
     stack.start_poller()
 
     warm = load.paced_creates(stack.api_port, args.e2e_rate, 20, 4, stop)
@@ -160,6 +152,16 @@ def phase_e2e(
     return latencies
 
 
+def _create_endpoint(stack: Stack, url: str, events: list[str]) -> None:
+    client = Client(stack.api_port)
+    try:
+        status, endpoint = client.post_json("/api/v1/webhook-endpoints", {"url": url, "events": events})
+    finally:
+        client.close()
+    if status != 201:
+        raise RuntimeError(f"creating the webhook endpoint answered {status}: {endpoint}")
+
+
 # Phase 3 ------------------------------------------------------------------------------------------
 
 
@@ -179,15 +181,7 @@ def phase_deliveries(
         f"   to the receiver (HTTP/1.1 keep-alive). Poller: {settings().poller_concurrency} threads; "
         "no payment jobs run in the window."
     )
-    client = Client(stack.api_port)
-    try:
-        status, endpoint = client.post_json(
-            "/api/v1/webhook-endpoints", {"url": receiver.url, "events": ["payment.created"]}
-        )
-    finally:
-        client.close()
-    if status != 201:
-        raise RuntimeError(f"creating the webhook endpoint answered {status}: {endpoint}")
+    _create_endpoint(stack, receiver.url, ["payment.created"])
     stack.start_poller()
     payment = results.sample_payment or {"id": "pay_x", "amount": 50000, "currency": "INR", "status": "pending"}
     jobs = deliveries.insert_deliveries(args.deliveries, payment)

@@ -95,7 +95,9 @@ def once(call: Call, body: object, work: Callable[[Cursor], tuple[Reply, list[Fo
     Follow-ups are queued only after commit, so a job never sees a row that might still roll back.
     """
     key = check_key(call.header("Idempotency-Key"))
-    request_fingerprint = fingerprint(call.method, call.path, {"params": dict(call.params), "body": body})
+    request_fingerprint = ""
+    if key is not None:
+        request_fingerprint = fingerprint(call.method, call.path, {"params": dict(call.params), "body": body})
     with db.transaction() as tx:
         if key is not None and (prior := replay(tx, call.merchant_id, key, request_fingerprint)):
             return Reply(prior[0], prior[1], {REPLAY_HEADER: "true"})

@@ -37,7 +37,7 @@ def run(job: Job) -> list[FollowUp]:
 
 def _settle(tx: Cursor, payment: dict[str, Any]) -> list[FollowUp]:
     outcome = acquirer.decide(payment["method"], payment["simulated_outcome"], settings())
-    if not payments.settle(tx, payment["id"], outcome.status, outcome.error_code, outcome.error_description):
+    settled = payments.settle(tx, payment["id"], outcome.status, outcome.error_code, outcome.error_description)
+    if settled is None:
         return []
-    settled = payments.find(tx, payment["id"]) or payment
     return events.record(tx, payment["merchant_id"], f"payment.{outcome.status}", {"payment": payment_public(settled)})

@@ -107,14 +107,16 @@ def mark_submitted(tx: Cursor, payment_id: str) -> bool:
 
 def settle(
     tx: Cursor, payment_id: str, status: PaymentStatus, error_code: str | None, error_description: str | None
-) -> bool:
-    """Move a pending payment to its final status; False means another run got there first."""
+) -> Row | None:
+    """Move a pending payment to its final status and return it; None means another run got there first."""
+    # Nothing can be refunded while a payment is pending, so amount_refunded is still 0.
     tx.execute(
         "UPDATE payments SET status = %s, error_code = %s, error_description = %s, updated_at = now() "
-        "WHERE id = %s AND status = 'pending'",
+        "WHERE id = %s AND status = 'pending' RETURNING *, 0::bigint AS amount_refunded",
         (status.value, error_code, error_description, payment_id),
     )
-    return tx.rowcount == 1
+    row = tx.fetchone()
+    return dict(row) if row else None
 
 
 def capture(tx: Cursor, payment_id: str, merchant_id: str) -> bool:

@@ -37,6 +37,15 @@ class Handler:
         return result
 
 
+def _work_until(queue: Queue, handler: Handler, state: str, timeout_s: float = 5) -> None:
+    """Claim and run jobs, as a poller would, until one job reaches ``state`` (completed or failed)."""
+    deadline = time.monotonic() + timeout_s
+    while queue.stats()[state] == 0 and time.monotonic() < deadline:
+        for job in queue.claim(10, lease_s=30):
+            execute(queue, handler, job)
+        time.sleep(0.01)
+
+
 def test_enqueued_job_is_claimed_once(queue: Queue) -> None:
     queue.enqueue([FollowUp("process_payment", "pay_1")])
 
@@ -133,11 +142,7 @@ def test_transient_error_is_retried_with_backoff_then_succeeds(queue: Queue) -> 
     handler = Handler(UpstreamUnavailable("db down"), UpstreamUnavailable("db down"), [])
     queue.enqueue([FollowUp("process_payment", "pay_1")])
 
-    deadline = time.monotonic() + 5
-    while queue.stats()["completed"] == 0 and time.monotonic() < deadline:
-        for job in queue.claim(10, lease_s=30):
-            execute(queue, handler, job)
-        time.sleep(0.01)
+    _work_until(queue, handler, "completed")
 
     assert [j.attempt for j in handler.calls] == [1, 2, 3]
     assert queue.stats() == {"pending": 0, "processing": 0, "completed": 1, "failed": 0}
@@ -147,11 +152,7 @@ def test_job_gives_up_after_max_attempts(queue: Queue) -> None:
     handler = Handler(*[RuntimeError("bug")] * 5)
     queue.enqueue([FollowUp("process_payment", "pay_1")])
 
-    deadline = time.monotonic() + 5
-    while queue.stats()["failed"] == 0 and time.monotonic() < deadline:
-        for job in queue.claim(10, lease_s=30):
-            execute(queue, handler, job)
-        time.sleep(0.01)
+    _work_until(queue, handler, "failed")
 
     assert len(handler.calls) == Handler.RETRY.max_attempts
     assert queue.stats()["failed"] == 1
