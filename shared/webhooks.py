@@ -134,6 +134,8 @@ def send(url: str, body: bytes, headers: dict[str, str], settings: Settings) -> 
             timeout=timeout,
             headers={"Host": host_header, "Content-Type": "application/json", "User-Agent": USER_AGENT, **headers},
         )
+    except urllib3.exceptions.NameResolutionError:
+        return result(None, None, f"cannot resolve {host}")
     except urllib3.exceptions.NewConnectionError:  # before TimeoutError: urllib3 makes it a subclass
         return result(None, None, "connection refused")
     except urllib3.exceptions.TimeoutError:
