@@ -20,7 +20,8 @@ BENCH_ENV: dict[str, str] = {
     "RECONCILE_INTERVAL_S": "10",
     # The gateway's defaults, pinned so a developer's shell cannot change what is measured.
     "WEB_CONCURRENCY": os.environ.get("BENCH_WEB_CONCURRENCY", "4"),
-    "POLLER_CONCURRENCY": os.environ.get("BENCH_POLLER_CONCURRENCY", "16"),
+    "MONEY_CONCURRENCY": os.environ.get("BENCH_MONEY_CONCURRENCY", "8"),
+    "WEBHOOK_CONCURRENCY": os.environ.get("BENCH_WEBHOOK_CONCURRENCY", "32"),
 }
 
 

@@ -17,16 +17,20 @@ import redis
 
 from functions import poller
 from shared.config import settings
-from shared.queue import FollowUp, Job, Queue, RetryPolicy, execute
+from shared.job_types import MONEY
+from shared.queue import CrashRetry, FollowUp, Job, Queue, execute
 
-JOB_TYPE = "bench_noop"
+JOB_TYPE = "bench_noop"  # an unknown type: it runs in the money lane
 
 
 class NoopHandler:
-    RETRY = RetryPolicy(max_attempts=1, first_delay_s=0, max_delay_s=0)
+    CRASH_RETRY = CrashRetry(max_attempts=1, first_delay_s=0, max_delay_s=0)
 
     def run(self, job: Job) -> list[FollowUp]:
         return []
+
+    def give_up(self, job: Job, reason: str) -> None:
+        pass
 
 
 class CountingQueue(Queue):
@@ -84,7 +88,7 @@ def raw_loop(queue: Queue, claim_limit: int) -> int:
     """Claim, run and complete on this thread until nothing is due; return how many jobs ran."""
     handlers = {JOB_TYPE: NoopHandler()}
     done = 0
-    while jobs := queue.claim(claim_limit, lease_s=60):
+    while jobs := queue.claim(MONEY, claim_limit, lease_s=60):
         for job in jobs:
             execute(queue, handlers[job.type], job)
         done += len(jobs)
@@ -95,7 +99,7 @@ def run(jobs: int, stop: threading.Event) -> QueueResult:
     url = settings().redis_url
     queue = Queue.from_url(url)
     queue.redis.flushdb()
-    claim_limit = settings().poller_concurrency
+    claim_limit = settings().money_concurrency
 
     enqueue_s = fill(queue, jobs, "raw")
     t0 = time.perf_counter()
@@ -124,6 +128,6 @@ def run(jobs: int, stop: threading.Event) -> QueueResult:
         raw_claim_limit=claim_limit,
         poller_s=poller_s,
         poller_completed=counting.completed,
-        poller_concurrency=poller_settings.poller_concurrency,
+        poller_concurrency=poller_settings.money_concurrency,
         failed=failed,
     )

@@ -178,7 +178,7 @@ def phase_deliveries(
         "settled. Each delivery = 2 DB transactions + signed POST"
     )
     say(
-        f"   to the receiver (HTTP/1.1 keep-alive). Poller: {settings().poller_concurrency} threads; "
+        f"   to the receiver (HTTP/1.1 keep-alive). Poller: {settings().webhook_concurrency} webhook-lane threads; "
         "no payment jobs run in the window."
     )
     _create_endpoint(stack, receiver.url, ["payment.created"])
@@ -211,7 +211,7 @@ def phase_queue(args: argparse.Namespace, stop: threading.Event) -> queue_bench.
         f"{r.jobs:,} jobs in {r.raw_s:.2f} s = {r.raw_per_s:,.0f} jobs/s"
     )
     say(
-        f"   functions.poller.run ({r.poller_concurrency} threads, reconciliation off): "
+        f"   functions.poller.run ({r.poller_concurrency} money-lane threads, reconciliation off): "
         f"{r.poller_completed:,} jobs in {r.poller_s:.2f} s = {r.poller_per_s:,.0f} jobs/s"
     )
     say(f"   failed/dead jobs: {r.failed}")
@@ -324,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     say(f"Machine: {cores()} · {platform.machine()} · Python {platform.python_version()}")
     say(f"Data: {s.database_url} · {s.redis_url} (wiped between phases)")
     say(
-        f"Gateway: {s.web_concurrency} gunicorn sync workers · poller {s.poller_concurrency} threads · "
+        f"Gateway: {s.web_concurrency} gunicorn workers · poller lanes: money {s.money_concurrency} threads, "
+        f"webhooks {s.webhook_concurrency} · "
         f"TEST_MODE, TEST_PROCESSING_DELAY={s.test_processing_delay_ms} ms · LOG_LEVEL={s.log_level}"
     )
     say("Everything (API, poller, PostgreSQL, Redis, load generator, receiver) runs on these same cores.")

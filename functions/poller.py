@@ -1,4 +1,8 @@
-"""The poller: claims due jobs and runs each on a worker thread, until told to stop.
+"""The poller: claims due jobs and runs them on worker threads, one lane at a time, until told to stop.
+
+Each lane (``shared.job_types``: money, webhooks) has its own claim loop and its own threads
+(``MONEY_CONCURRENCY``, ``WEBHOOK_CONCURRENCY``), so however many deliveries are waiting on slow
+receivers, payments and refunds are claimed as soon as they are due.
 
 Locally it runs for ever (``make poller`` or ``make up``); deployed, the scheduled function runs
 it until shortly before the Lambda time limit. Several pollers can run at once: claiming is atomic
@@ -13,6 +17,7 @@ import logging
 import os
 import secrets
 import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 
@@ -21,10 +26,11 @@ import redis
 from shared import invoker, reconcile
 from shared.config import Settings
 from shared.errors import GatewayError
+from shared.job_types import MONEY, WEBHOOKS
 from shared.queue import JobHandler, Queue
 
 logger = logging.getLogger(__name__)
-# Longest a blocked poller sleeps without looking at the clock; a delayed job runs at most this late.
+# Longest a blocked loop sleeps without looking at the clock; a delayed job runs at most this late.
 MAX_SLEEP_S = 0.5
 
 
@@ -38,39 +44,68 @@ def run(
     """Claim and run jobs until ``should_stop()``; ``invoke`` defaults to running them in-process."""
     invoke = invoke or invoker.in_process(handlers, queue)
     poller_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-    concurrency = settings.poller_concurrency
-    in_flight: set[cf.Future[None]] = set()
+    lanes = {MONEY: settings.money_concurrency, WEBHOOKS: settings.webhook_concurrency}
+    logger.info("poller.started", extra={"poller": poller_id, "lanes": lanes})
+    stopping = threading.Event()
+    loops = [
+        threading.Thread(
+            target=_lane_loop,
+            args=(lane, threads, queue, settings, stopping, invoke),
+            name=f"lane-{lane}",
+            daemon=True,
+        )
+        for lane, threads in lanes.items()
+    ]
+    for loop in loops:
+        loop.start()
     last_beat = last_reconcile = 0.0
-    logger.info("poller.started", extra={"poller": poller_id, "concurrency": concurrency})
-    with cf.ThreadPoolExecutor(concurrency, thread_name_prefix="job") as pool:
-        while not should_stop():
+    while not should_stop() and all(loop.is_alive() for loop in loops):
+        try:
+            now = time.monotonic()
+            if now - last_beat >= 1:
+                queue.heartbeat(poller_id)
+                last_beat = now
+            if settings.reconcile_interval_s and now - last_reconcile >= settings.reconcile_interval_s:
+                last_reconcile = now
+                reconcile.run(queue, settings, poller_id)
+        except (redis.RedisError, GatewayError) as exc:
+            logger.warning("poller.backing_off", extra={"error": repr(exc)})
+        except Exception:
+            # A bug in reconciliation, say: a long-running poller logs it and carries on.
+            logger.exception("poller.error")
+        time.sleep(0.1)
+    logger.info("poller.stopping", extra={"poller": poller_id})
+    stopping.set()
+    for loop in loops:
+        loop.join()
+    with contextlib.suppress(redis.RedisError):
+        queue.forget_poller(poller_id)
+
+
+def _lane_loop(
+    lane: str, threads: int, queue: Queue, settings: Settings, stopping: threading.Event, invoke: invoker.Invoker
+) -> None:
+    """Claim the lane's due jobs while it has free threads; on stop, let the jobs in flight finish."""
+    in_flight: set[cf.Future[None]] = set()
+    with cf.ThreadPoolExecutor(threads, thread_name_prefix=f"job-{lane}") as pool:
+        while not stopping.is_set():
             try:
-                now = time.monotonic()
-                if now - last_beat >= 1:
-                    queue.heartbeat(poller_id)
-                    last_beat = now
-                if settings.reconcile_interval_s and now - last_reconcile >= settings.reconcile_interval_s:
-                    last_reconcile = now
-                    reconcile.run(queue, settings, poller_id)
                 in_flight = {f for f in in_flight if not f.done()}
-                free = concurrency - len(in_flight)
+                free = threads - len(in_flight)
                 if free == 0:
                     cf.wait(in_flight, timeout=MAX_SLEEP_S, return_when=cf.FIRST_COMPLETED)
                     continue
-                jobs = queue.claim(free, settings.job_lease_s)
+                jobs = queue.claim(lane, free, settings.job_lease_s)
                 for job in jobs:
                     in_flight.add(pool.submit(invoke, job))
                 if len(jobs) < free:
-                    due_in = queue.next_due_in_s()
-                    queue.wait_for_work(MAX_SLEEP_S if due_in is None else min(due_in, MAX_SLEEP_S))
-            except (redis.RedisError, GatewayError) as exc:
-                # Redis or PostgreSQL is down: keep trying; nothing is lost while we wait.
-                logger.warning("poller.backing_off", extra={"error": repr(exc)})
-                time.sleep(1)
+                    due_in = queue.next_due_in_s(lane)
+                    queue.wait_for_work(lane, MAX_SLEEP_S if due_in is None else min(due_in, MAX_SLEEP_S))
+            except redis.RedisError as exc:
+                # Redis is down: keep trying; nothing is lost while we wait.
+                logger.warning("poller.backing_off", extra={"lane": lane, "error": repr(exc)})
+                stopping.wait(1)
             except Exception:
-                # A bug in reconciliation, say: a long-running poller logs it and carries on.
-                logger.exception("poller.error")
-                time.sleep(1)
-        logger.info("poller.stopping", extra={"poller": poller_id, "in_flight": len(in_flight)})
-    with contextlib.suppress(redis.RedisError):
-        queue.forget_poller(poller_id)
+                logger.exception("poller.error", extra={"lane": lane})
+                stopping.wait(1)
+        logger.info("poller.lane_stopping", extra={"lane": lane, "in_flight": len(in_flight)})

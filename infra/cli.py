@@ -9,6 +9,7 @@ PostgreSQL and Redis (``DATABASE_URL``, ``REDIS_URL``). Examples::
     echo '{"ref_id": "pay_…"}' | gateway invoke process_payment -
     gateway invoke poll_jobs --seconds 5
     gateway queue
+    gateway retry-dead process_payment:pay_…     (or --all)
     gateway replay whd_…
 """
 
@@ -136,13 +137,60 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 def cmd_queue(args: argparse.Namespace) -> int:
     from shared import keys, queue
+    from shared.job_types import LANES
 
     q = queue.default_queue()
     out: dict[str, Any] = {**q.stats(), "pollers_alive": q.live_pollers(settings().heartbeat_ttl_s)}
-    for name, key in (("due", keys.JOBS_DUE), ("leased", keys.JOBS_LEASED), ("dead", keys.JOBS_DEAD)):
-        rows: list[tuple[bytes, float]] = q.redis.zrange(key, 0, args.limit - 1, withscores=True)  # type: ignore[assignment]
-        out[name] = [{"job": job.decode(), "at_ms": int(score)} for job, score in rows]
+    for lane in LANES:
+        for state, key in (
+            ("due", keys.lane_due(lane)),
+            ("leased", keys.lane_leased(lane)),
+            ("parked", keys.lane_parked(lane)),
+        ):
+            rows: list[tuple[bytes, float]] = q.redis.zrange(key, 0, args.limit - 1, withscores=True)  # type: ignore[assignment]
+            out[f"{lane}_{state}"] = [{"job": job.decode(), "at_ms": int(score)} for job, score in rows]
+    out["dead"] = q.dead_jobs(args.limit)
     print(json.dumps(out, indent=2))
+    return 0
+
+
+def cmd_retry_dead(args: argparse.Namespace) -> int:
+    """Give dead jobs a fresh start: clear the error shown on their rows and queue them again."""
+    from shared import db, queue
+    from shared.db import payments, refunds, webhook_deliveries
+    from shared.job_types import DELIVER_WEBHOOK, PROCESS_PAYMENT, PROCESS_REFUND
+    from shared.queue import FollowUp
+
+    q = queue.default_queue()
+    job_ids = list(args.job_ids)
+    if args.all:
+        job_ids += [job["id"] for job in q.dead_jobs(10_000)]
+        # Rows marked in PostgreSQL whose dead job Redis no longer has (it was flushed, say).
+        with db.autocommit() as tx:
+            for table, job_type in (("payments", PROCESS_PAYMENT), ("refunds", PROCESS_REFUND)):
+                tx.execute(f"SELECT id FROM {table} WHERE status = 'pending' AND processing_error IS NOT NULL")
+                job_ids += [queue.job_id(job_type, r["id"]) for r in tx.fetchall()]
+    if not job_ids:
+        raise SystemExit("name the dead jobs to retry (as `gateway queue` lists them), or pass --all")
+    revived = []
+    for jid in dict.fromkeys(job_ids):
+        job_type, _, ref_id = jid.partition(":")
+        with db.transaction() as tx:
+            if job_type == PROCESS_PAYMENT:
+                payments.set_processing_error(tx, ref_id, None)
+            elif job_type == PROCESS_REFUND:
+                refunds.set_processing_error(tx, ref_id, None)
+            elif job_type == DELIVER_WEBHOOK:
+                tx.execute("SELECT merchant_id FROM webhook_deliveries WHERE id = %s", (ref_id,))
+                row = tx.fetchone()
+                if row is None:
+                    raise SystemExit(f"no delivery {ref_id!r}")
+                webhook_deliveries.request_retry(tx, ref_id, row["merchant_id"])
+            else:
+                raise SystemExit(f"{jid!r} is not a job id (type:ref_id, as `gateway queue` lists them)")
+        q.enqueue([FollowUp(job_type, ref_id)])
+        revived.append(jid)
+    print(json.dumps({"queued": revived}, indent=2))
     return 0
 
 
@@ -200,6 +248,10 @@ def main(argv: list[str] | None = None) -> int:
     queue_cmd = sub.add_parser("queue", help="show queue counts and the first jobs in each state")
     queue_cmd.add_argument("--limit", type=int, default=20, help="jobs to show per state (default 20)")
     queue_cmd.set_defaults(func=cmd_queue)
+    retry_dead = sub.add_parser("retry-dead", help="queue dead jobs again, once their cause is fixed")
+    retry_dead.add_argument("job_ids", nargs="*", help="job ids as `gateway queue` lists them (type:ref_id)")
+    retry_dead.add_argument("--all", action="store_true", help="every dead job")
+    retry_dead.set_defaults(func=cmd_retry_dead)
     sub.add_parser("migrate", help="create the database if needed and apply migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("seed", help="create the test merchant and its webhook endpoint").set_defaults(func=cmd_seed)
     replay = sub.add_parser("replay", help="deliver a webhook again")

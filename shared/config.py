@@ -89,6 +89,10 @@ class Settings:
     web_concurrency: int
     cors_allow_origin: str
     max_body_bytes: int
+    # The HTTP edge (infra/edge.py): how long a client may take to send one request, and to
+    # start the next on a kept-alive connection.
+    http_read_timeout_s: float
+    http_keepalive_s: float
     job_status_enabled: bool
     log_level: str
     # Seed data.
@@ -107,9 +111,11 @@ class Settings:
     webhook_timeout_s: float
     webhook_response_body_max_bytes: int
     webhook_endpoint_concurrency: int
-    # Jobs.
+    # Jobs. Each poller runs two lanes with their own threads, so deliveries never wait for payments
+    # and payments never wait for deliveries.
     job_lease_s: float
-    poller_concurrency: int
+    money_concurrency: int
+    webhook_concurrency: int
     reconcile_interval_s: float
     reconcile_grace_s: float
     heartbeat_ttl_s: float
@@ -156,6 +162,8 @@ class Settings:
             web_concurrency=max(1, _number(env, "WEB_CONCURRENCY", 4, int)),
             cors_allow_origin=env.get("CORS_ALLOW_ORIGIN", "*"),
             max_body_bytes=_number(env, "MAX_BODY_BYTES", 65536, int),
+            http_read_timeout_s=max(0.1, _number(env, "HTTP_READ_TIMEOUT_S", 5.0, float)),
+            http_keepalive_s=max(0.1, _number(env, "HTTP_KEEPALIVE_S", 5.0, float)),
             job_status_enabled=_bool(env, "JOB_STATUS_ENABLED", True),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             seed_webhook_url=env.get("SEED_WEBHOOK_URL", "http://localhost:4000/webhook"),
@@ -170,9 +178,10 @@ class Settings:
             webhook_connect_timeout_s=_number(env, "WEBHOOK_CONNECT_TIMEOUT_S", 5.0, float),
             webhook_timeout_s=_number(env, "WEBHOOK_TIMEOUT_S", 10.0, float),
             webhook_response_body_max_bytes=_number(env, "WEBHOOK_RESPONSE_BODY_MAX_BYTES", 4096, int),
-            webhook_endpoint_concurrency=max(1, _number(env, "WEBHOOK_ENDPOINT_CONCURRENCY", 8, int)),
+            webhook_endpoint_concurrency=max(1, _number(env, "WEBHOOK_ENDPOINT_CONCURRENCY", 4, int)),
             job_lease_s=max(1.0, _number(env, "JOB_LEASE_S", 60.0, float)),
-            poller_concurrency=max(1, _number(env, "POLLER_CONCURRENCY", 32, int)),
+            money_concurrency=max(1, _number(env, "MONEY_CONCURRENCY", 8, int)),
+            webhook_concurrency=max(1, _number(env, "WEBHOOK_CONCURRENCY", 32, int)),
             reconcile_interval_s=_number(env, "RECONCILE_INTERVAL_S", 10.0, float),
             reconcile_grace_s=_number(env, "RECONCILE_GRACE_S", 5.0, float),
             heartbeat_ttl_s=_number(env, "HEARTBEAT_TTL_S", 15.0, float),

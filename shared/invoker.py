@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from shared import aws, queue
 from shared.config import Settings
 from shared.errors import GatewayError
-from shared.queue import FollowUp, Job, JobHandler, Queue, RetryPolicy
+from shared.queue import CrashRetry, FollowUp, Job, JobHandler, Queue
 
 logger = logging.getLogger(__name__)
 Invoker = Callable[[Job], None]
@@ -25,10 +25,13 @@ INVOKE_RETRY_S = 5.0
 
 
 class _UnknownJob:
-    RETRY = RetryPolicy(max_attempts=1, first_delay_s=0, max_delay_s=0)
+    CRASH_RETRY = CrashRetry(max_attempts=1, first_delay_s=0, max_delay_s=0)
 
     def run(self, job: Job) -> list[FollowUp]:
         raise GatewayError(f"no handler for job type {job.type!r}")
+
+    def give_up(self, job: Job, reason: str) -> None:
+        pass  # no row to mark: the dead job list shows it
 
 
 def in_process(handlers: Mapping[str, JobHandler], q: Queue) -> Invoker:

@@ -3,20 +3,57 @@
 from __future__ import annotations
 
 PREFIX = "gw:"
-JOBS_DUE = PREFIX + "jobs:due"  # zset: job id -> run-at (ms)
-JOBS_LEASED = PREFIX + "jobs:leased"  # zset: job id -> lease expiry (ms)
-JOBS_DEAD = PREFIX + "jobs:dead"  # zset: job id -> time it gave up (ms)
-JOBS_WAKE = PREFIX + "jobs:wake"  # list: pushed on enqueue so idle pollers wake at once
-JOBS_COMPLETED = PREFIX + "stats:jobs_completed"  # counter
+JOBS_DEAD = PREFIX + "jobs:dead"  # zset: job id -> time it gave up (ms); only a person takes a job out
+JOBS_COMPLETED = PREFIX + "stats:jobs_completed"  # counter of jobs whose handler finished
 POLLERS = PREFIX + "pollers"  # zset: poller id -> last heartbeat (ms)
 RECONCILE_LOCK = PREFIX + "lock:reconcile"
 JOB_PREFIX = PREFIX + "job:"
+# Endpoints and merchants with deliveries in flight or parked, for the fair share (zset: id -> expiry ms).
+BUSY_ENDPOINTS = PREFIX + "webhooks:busy_endpoints"
+BUSY_MERCHANTS = PREFIX + "webhooks:busy_merchants"
+WEBHOOK_SLOTS = PREFIX + "webhooks:slots"  # zset: delivery id -> slot expiry (ms), every attempt in flight
+WEBHOOKS_WAITING = PREFIX + "webhooks:waiting"  # list: jobs parked because every slot was taken
 
 
 def job(job_id: str) -> str:
     return JOB_PREFIX + job_id
 
 
+def lane_due(lane: str) -> str:
+    """zset: job id -> run-at (ms)."""
+    return f"{PREFIX}jobs:{lane}:due"
+
+
+def lane_leased(lane: str) -> str:
+    """zset: job id -> lease expiry (ms)."""
+    return f"{PREFIX}jobs:{lane}:leased"
+
+
+def lane_parked(lane: str) -> str:
+    """zset: job id -> when to look again if no slot release wakes it first (ms)."""
+    return f"{PREFIX}jobs:{lane}:parked"
+
+
+def lane_wake(lane: str) -> str:
+    """list: pushed on enqueue so the lane's idle pollers wake at once."""
+    return f"{PREFIX}jobs:{lane}:wake"
+
+
 def endpoint_slots(endpoint_id: str) -> str:
     """zset: delivery id -> slot expiry (ms), the attempts in flight to one endpoint."""
     return f"{PREFIX}endpoint:{endpoint_id}:slots"
+
+
+def endpoint_waiting(endpoint_id: str) -> str:
+    """list: ids of jobs parked until one of the endpoint's slots frees."""
+    return f"{PREFIX}endpoint:{endpoint_id}:waiting"
+
+
+def merchant_slots(merchant_id: str) -> str:
+    """zset: delivery id -> slot expiry (ms), the attempts in flight to all of one merchant's endpoints."""
+    return f"{PREFIX}merchant:{merchant_id}:slots"
+
+
+def merchant_waiting(merchant_id: str) -> str:
+    """list: ids of jobs parked until one of the merchant's slots frees."""
+    return f"{PREFIX}merchant:{merchant_id}:waiting"

@@ -252,6 +252,7 @@ def payment_public(row: dict[str, Any]) -> dict[str, Any]:
         "vpa": row["vpa"],
         "error_code": row["error_code"],
         "error_description": row["error_description"],
+        "processing_error": row["processing_error"],
         "created_at": iso(row["created_at"]),
         "updated_at": iso(row["updated_at"]),
         "captured_at": iso(row["captured_at"]),
@@ -268,6 +269,7 @@ def refund_public(row: dict[str, Any]) -> dict[str, Any]:
         "reason": row["reason"],
         "status": row["status"],
         "error_code": row["error_code"],
+        "processing_error": row["processing_error"],
         "created_at": iso(row["created_at"]),
         "processed_at": iso(row["processed_at"]),
     }

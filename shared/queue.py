@@ -4,9 +4,16 @@ A job is a wake-up call for one row in PostgreSQL (``type`` + ``ref_id``); Postg
 state and every handler re-reads it, so a job that runs twice is harmless. A job's id is
 ``type:ref_id``, so the same piece of work is never queued twice (reconciliation relies on this).
 
-Keys (``shared.keys``): ``gw:job:{id}`` hash, ``gw:jobs:due`` zset by run-at ms,
-``gw:jobs:leased`` zset by lease expiry ms, ``gw:jobs:dead`` zset by time given up,
-``gw:jobs:wake`` list pushed on every enqueue so blocked pollers wake at once.
+Each job type belongs to a lane (``shared.job_types``); each lane has its own keys
+(``shared.keys``): ``gw:jobs:{lane}:due`` zset by run-at ms, ``…:leased`` zset by lease expiry ms,
+``…:parked`` zset of jobs waiting for a webhook slot (``shared.slots``), and ``…:wake``, a list
+pushed on every enqueue so blocked pollers wake at once. ``gw:job:{id}`` is the job's hash and
+``gw:jobs:dead`` holds the jobs that gave up, until a person retries them.
+
+Two kinds of retry, not to be confused: ``CrashRetry`` here re-runs a job whose handler *raised*
+(a bug, PostgreSQL down) a few times with backoff, then the job is dead; the webhook delivery
+schedule (``WEBHOOK_RETRY_INTERVALS``, ``shared.webhooks.after_attempt``) spaces out attempts that
+*reached* a receiver and failed, over about three days, and is kept in PostgreSQL.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import redis
 from shared import keys, log
 from shared.config import settings
 from shared.errors import GatewayError, UpstreamUnavailable
+from shared.job_types import LANES, lane_of
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +54,9 @@ class FollowUp:
 
 
 @dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class CrashRetry:
+    """How often a job whose handler raised is run again before it is dead (not the webhook schedule)."""
+
     max_attempts: int
     first_delay_s: float
     max_delay_s: float
@@ -58,9 +68,16 @@ class RetryPolicy:
 
 
 class JobHandler(Protocol):
-    RETRY: RetryPolicy
+    CRASH_RETRY: CrashRetry
 
     def run(self, job: Job) -> list[FollowUp]: ...
+
+    def give_up(self, job: Job, reason: str) -> None:
+        """Show on the job's row that it is dead, so the person looking at it knows."""
+
+
+class JobParked(Exception):
+    """Raised by a handler whose job was parked (``shared.slots``): there is nothing to settle."""
 
 
 def job_id(job_type: str, ref_id: str) -> str:
@@ -71,27 +88,45 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-# Shared by enqueue and complete. ARGV from index `first`: id, type, ref_id, run_at_ms (repeated).
-# A job already due keeps the earlier of its two times (ZADD LT); with only_if_absent, a job that is
-# due or running is left alone (reconciliation fills gaps, it never reschedules).
+def _lane_index(job_type: str) -> int:
+    return LANES.index(lane_of(job_type)) + 1
+
+
+def _lane_keys(lane: str) -> list[str]:
+    return [keys.lane_due(lane), keys.lane_leased(lane), keys.lane_parked(lane), keys.lane_wake(lane)]
+
+
+# Four keys per lane, in LANES order (due, leased, parked, wake), then dead and the completed counter.
+_ALL_KEYS = [k for lane in LANES for k in _lane_keys(lane)] + [keys.JOBS_DEAD, keys.JOBS_COMPLETED]
+
+# Shared by enqueue and complete. ARGV from index `first`: id, type, ref_id, run_at_ms, lane (repeated).
+# A job already due keeps the earlier of its two times (ZADD LT). With only_if_absent (reconciliation)
+# a job that is due, running, parked or dead is left alone: reconciliation fills in lost work, it
+# never reschedules work and never revives a job that gave up.
 _ENQUEUE_LOOP = """
-local added = 0
-for i = first, #ARGV, 4 do
-  local id, typ, ref, at = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
-  local due = redis.call('ZSCORE', KEYS[1], id)
-  local running = redis.call('ZSCORE', KEYS[2], id)
-  if not (only_if_absent and (due or running)) then
+local dead_k = KEYS[#KEYS - 1]
+local added, woken = 0, {}
+for i = first, #ARGV, 5 do
+  local id, typ, ref, at, lane = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
+  local b = (lane - 1) * 4
+  local due = redis.call('ZSCORE', KEYS[b + 1], id)
+  local running = redis.call('ZSCORE', KEYS[b + 2], id)
+  local waiting = redis.call('ZSCORE', KEYS[b + 3], id) or redis.call('ZSCORE', dead_k, id)
+  if not (only_if_absent and (due or running or waiting)) then
     if not due and not running then
-      redis.call('HSET', prefix .. id, 'type', typ, 'ref_id', ref, 'attempts', 0)
+      redis.call('HSET', prefix .. id, 'type', typ, 'ref_id', ref, 'lane', lane, 'attempts', 0)
     end
-    redis.call('ZADD', KEYS[1], 'LT', at, id)
-    redis.call('ZREM', KEYS[3], id)
+    redis.call('ZADD', KEYS[b + 1], 'LT', at, id)
+    redis.call('ZREM', KEYS[b + 3], id)
+    redis.call('ZREM', dead_k, id)
+    woken[lane] = true
     added = added + 1
   end
 end
-if added > 0 then
-  redis.call('LPUSH', KEYS[4], '1')
-  redis.call('LTRIM', KEYS[4], 0, 63)
+for lane in pairs(woken) do
+  local wake = KEYS[(lane - 1) * 4 + 4]
+  redis.call('LPUSH', wake, '1')
+  redis.call('LTRIM', wake, 0, 63)
 end
 """
 
@@ -103,7 +138,7 @@ local prefix, only_if_absent, first = ARGV[1], ARGV[2] == '1', 3
     + "return added"
 )
 
-# KEYS: due, leased, dead, wake, completed. ARGV: prefix, job id, lease token, now, follow-ups...
+# KEYS: _ALL_KEYS. ARGV: prefix, job id, lease token, now, follow-ups...
 # Acknowledging and enqueueing follow-ups in one script leaves no moment where a crash loses them.
 _COMPLETE = (
     """
@@ -111,11 +146,12 @@ local prefix, only_if_absent, first = ARGV[1], false, 5
 local id, token, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local h = prefix .. id
 if redis.call('HGET', h, 'lease') == token then
-  redis.call('ZREM', KEYS[2], id)
-  redis.call('INCR', KEYS[5])
-  if redis.call('ZSCORE', KEYS[1], id) then
+  local b = (tonumber(redis.call('HGET', h, 'lane')) - 1) * 4
+  redis.call('ZREM', KEYS[b + 2], id)
+  redis.call('INCR', KEYS[#KEYS])
+  if redis.call('ZSCORE', KEYS[b + 1], id) then
     -- Queued again while it ran (a manual retry, say): run it as a fresh job now.
-    redis.call('ZADD', KEYS[1], 'XX', 'LT', now, id)
+    redis.call('ZADD', KEYS[b + 1], 'XX', 'LT', now, id)
     redis.call('HSET', h, 'attempts', 0)
     redis.call('HDEL', h, 'lease')
   else
@@ -127,7 +163,7 @@ end
     + "return added"
 )
 
-# KEYS: due, leased, dead. ARGV: prefix, job id, lease token, retry_at ('' = give up), error, now.
+# KEYS: the lane's due and leased, dead. ARGV: prefix, job id, lease token, retry_at ('' = give up), error, now.
 _FAIL = """
 local h = ARGV[1] .. ARGV[2]
 if redis.call('HGET', h, 'lease') ~= ARGV[3] then return 0 end
@@ -143,14 +179,30 @@ end
 return 1
 """
 
-# KEYS: due, leased. ARGV: prefix, now, lease_ms, limit, token.
-# Expired leases (their poller died or stalled) go back to due first. A due job whose previous
-# run still holds a lease waits until that lease ends, so one job never runs twice at once.
+# KEYS: the lane's due, leased and parked. ARGV: prefix, now, lease_ms, limit, token.
+# Expired leases (their poller died or stalled) go back to due first. A parked job whose look-again
+# time has come (the slot holders it waited for died without waking it) goes back to due if its
+# slots have room, else waits until the earliest of them expires. A due job whose previous run
+# still holds a lease waits until that lease ends, so one job never runs twice at once.
 _CLAIM = """
 local prefix, now, lease_ms, limit, token = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)) do
   redis.call('ZREM', KEYS[2], id)
   redis.call('ZADD', KEYS[1], 'LT', now, id)
+end
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 100)) do
+  local waits = redis.call('HMGET', prefix .. id, 'waits_on', 'waits_for')
+  local held = 0
+  if waits[1] then
+    redis.call('ZREMRANGEBYSCORE', waits[1], '-inf', now)
+    held = redis.call('ZCARD', waits[1])
+  end
+  if held < tonumber(waits[2] or 1) then
+    redis.call('ZREM', KEYS[3], id)
+    redis.call('ZADD', KEYS[1], 'LT', now, id)
+  else
+    redis.call('ZADD', KEYS[3], redis.call('ZRANGE', waits[1], 0, 0, 'WITHSCORES')[2], id)
+  end
 end
 local out = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, limit)) do
@@ -190,58 +242,88 @@ class Queue:
     def enqueue(self, items: Iterable[FollowUp], *, only_if_absent: bool = False) -> int:
         """Queue each item after its delay; return how many were queued or moved earlier.
 
+        A dead job named here is revived (a person asked for it); with ``only_if_absent`` it is not.
+
         Raises:
             UpstreamUnavailable: Redis cannot be reached (callers that already committed to
             PostgreSQL log and carry on: reconciliation will queue the work).
         """
-        args = self._item_args(items)
+        args = _item_args(items)
         if not args:
             return 0
         try:
-            return int(self._enqueue(keys=self._keys(), args=[keys.JOB_PREFIX, "1" if only_if_absent else "0", *args]))
+            return int(self._enqueue(keys=_ALL_KEYS, args=[keys.JOB_PREFIX, "1" if only_if_absent else "0", *args]))
         except redis.RedisError as exc:
             raise UpstreamUnavailable("The job queue is unavailable") from exc
 
-    def claim(self, limit: int, lease_s: float) -> list[Job]:
+    def claim(self, lane: str, limit: int, lease_s: float) -> list[Job]:
         token = secrets.token_hex(8)
-        rows = self._claim(keys=self._keys()[:2], args=[keys.JOB_PREFIX, _now_ms(), int(lease_s * 1000), limit, token])
+        rows = self._claim(
+            keys=_lane_keys(lane)[:3], args=[keys.JOB_PREFIX, _now_ms(), int(lease_s * 1000), limit, token]
+        )
         return [Job(id=_s(r[0]), type=_s(r[1]), ref_id=_s(r[2]), attempt=int(r[3]), lease=_s(r[4])) for r in rows]
 
     def complete(self, job: Job, follow_ups: Iterable[FollowUp] = ()) -> None:
-        self._complete(
-            keys=[*self._keys(), keys.JOBS_COMPLETED],
-            args=[keys.JOB_PREFIX, job.id, job.lease, _now_ms(), *self._item_args(follow_ups)],
-        )
+        self._complete(keys=_ALL_KEYS, args=[keys.JOB_PREFIX, job.id, job.lease, _now_ms(), *_item_args(follow_ups)])
 
     def fail(self, job: Job, error: str, retry_in_s: float | None) -> None:
+        """Retry the job in ``retry_in_s``, or with None move it to the dead jobs."""
         retry_at = "" if retry_in_s is None else str(_now_ms() + int(retry_in_s * 1000))
-        self._fail(keys=self._keys()[:3], args=[keys.JOB_PREFIX, job.id, job.lease, retry_at, error[:500], _now_ms()])
+        lane = lane_of(job.type)
+        self._fail(
+            keys=[keys.lane_due(lane), keys.lane_leased(lane), keys.JOBS_DEAD],
+            args=[keys.JOB_PREFIX, job.id, job.lease, retry_at, error[:500], _now_ms()],
+        )
 
-    def next_due_in_s(self) -> float | None:
-        """Seconds until the earliest due job (0 if one is due now), or None if nothing is queued."""
-        first = self.redis.zrange(keys.JOBS_DUE, 0, 0, withscores=True)
+    def next_due_in_s(self, lane: str) -> float | None:
+        """Seconds until the lane's earliest due job (0 if one is due now), or None if nothing is queued."""
+        first = self.redis.zrange(keys.lane_due(lane), 0, 0, withscores=True)
         if not first:
             return None
         return max(0.0, (float(first[0][1]) - _now_ms()) / 1000)
 
-    def wait_for_work(self, timeout_s: float) -> None:
-        """Block until something is enqueued or the timeout passes."""
+    def wait_for_work(self, lane: str, timeout_s: float) -> None:
+        """Block until something is enqueued on the lane or the timeout passes."""
         if timeout_s <= 0:
             return
-        self.redis.blpop([keys.JOBS_WAKE], timeout=max(0.01, timeout_s))
+        self.redis.blpop([keys.lane_wake(lane)], timeout=max(0.01, timeout_s))
 
     def is_queued(self, job_type: str, ref_id: str) -> bool:
-        jid = job_id(job_type, ref_id)
-        return self.redis.zscore(keys.JOBS_DUE, jid) is not None or self.redis.zscore(keys.JOBS_LEASED, jid) is not None
+        """Whether the job is due, running or parked (not dead)."""
+        jid, lane = job_id(job_type, ref_id), lane_of(job_type)
+        pipe = self.redis.pipeline(transaction=False)
+        for key in _lane_keys(lane)[:3]:
+            pipe.zscore(key, jid)
+        return any(score is not None for score in pipe.execute())
+
+    def dead_jobs(self, limit: int) -> list[dict[str, str]]:
+        """The most recent dead jobs, newest first: id, type, ref_id, attempts, last_error."""
+        ids = [_s(i) for i in self.redis.zrevrange(keys.JOBS_DEAD, 0, limit - 1)]
+        pipe = self.redis.pipeline(transaction=False)
+        for jid in ids:
+            pipe.hgetall(keys.job(jid))
+        return [
+            {"id": jid, **{_s(k): _s(v) for k, v in fields.items()}}
+            for jid, fields in zip(ids, pipe.execute(), strict=True)
+        ]
 
     def stats(self) -> dict[str, int]:
+        """Job counts: due, running and parked across lanes, completed so far, and dead."""
         pipe = self.redis.pipeline(transaction=False)
-        pipe.zcard(keys.JOBS_DUE)
-        pipe.zcard(keys.JOBS_LEASED)
+        for lane in LANES:
+            pipe.zcard(keys.lane_due(lane))
+            pipe.zcard(keys.lane_leased(lane))
+            pipe.zcard(keys.lane_parked(lane))
         pipe.get(keys.JOBS_COMPLETED)
         pipe.zcard(keys.JOBS_DEAD)
-        due, leased, completed, dead = pipe.execute()
-        return {"pending": int(due), "processing": int(leased), "completed": int(completed or 0), "failed": int(dead)}
+        *per_lane, completed, dead = pipe.execute()
+        return {
+            "pending": sum(int(n) for n in per_lane[0::3]),
+            "processing": sum(int(n) for n in per_lane[1::3]),
+            "parked": sum(int(n) for n in per_lane[2::3]),
+            "completed": int(completed or 0),
+            "failed": int(dead),
+        }
 
     def heartbeat(self, poller_id: str) -> None:
         self.redis.zadd(keys.POLLERS, {poller_id: _now_ms()})
@@ -254,17 +336,14 @@ class Queue:
         self.redis.zremrangebyscore(keys.POLLERS, "-inf", f"({cutoff}")
         return int(self.redis.zcard(keys.POLLERS))
 
-    @staticmethod
-    def _keys() -> list[str]:
-        return [keys.JOBS_DUE, keys.JOBS_LEASED, keys.JOBS_DEAD, keys.JOBS_WAKE]
 
-    @staticmethod
-    def _item_args(items: Iterable[FollowUp]) -> list[Any]:
-        now = _now_ms()
-        args: list[Any] = []
-        for item in items:
-            args += [job_id(item.type, item.ref_id), item.type, item.ref_id, now + int(item.delay_s * 1000)]
-        return args
+def _item_args(items: Iterable[FollowUp]) -> list[Any]:
+    now = _now_ms()
+    args: list[Any] = []
+    for item in items:
+        args += [job_id(item.type, item.ref_id), item.type, item.ref_id, now + int(item.delay_s * 1000)]
+        args.append(_lane_index(item.type))
+    return args
 
 
 def _s(value: Any) -> str:
@@ -287,9 +366,11 @@ def execute(queue: Queue, handler: JobHandler, job: Job) -> None:
 def _run_and_settle(queue: Queue, handler: JobHandler, job: Job) -> None:
     try:
         follow_ups = handler.run(job)
+    except JobParked:
+        return
     except Exception as exc:
         retryable = exc.retryable if isinstance(exc, GatewayError) else True
-        policy = handler.RETRY
+        policy = handler.CRASH_RETRY
         if retryable and job.attempt < policy.max_attempts:
             delay = policy.backoff_s(job.attempt)
             logger.warning("job.retrying", extra={"error": repr(exc), "retry_in_s": round(delay, 3)})
@@ -297,8 +378,21 @@ def _run_and_settle(queue: Queue, handler: JobHandler, job: Job) -> None:
         else:
             logger.error("job.dead", extra={"error": repr(exc)}, exc_info=not isinstance(exc, GatewayError))
             queue.fail(job, repr(exc), None)
+            _give_up(handler, job, exc)
         return
     queue.complete(job, follow_ups)
+
+
+def _give_up(handler: JobHandler, job: Job, exc: Exception) -> None:
+    # Our own errors carry a message meant for people; anything else is named, not quoted, so no
+    # SQL or internal detail reaches a merchant.
+    cause = str(exc) if isinstance(exc, GatewayError) else type(exc).__name__
+    reason = f"stopped after {job.attempt} failed runs ({cause}); retry it by hand once the cause is fixed"
+    try:
+        handler.give_up(job, reason)
+    except Exception:
+        # PostgreSQL may be what failed: the job is dead in Redis all the same, and listed there.
+        logger.exception("job.give_up_not_recorded")
 
 
 @functools.cache

@@ -23,7 +23,8 @@ TEST_ENV = {
     "JOB_LEASE_S": "30",
     "LOG_LEVEL": "WARNING",
     "WEB_CONCURRENCY": "2",
-    "POLLER_CONCURRENCY": "16",
+    "MONEY_CONCURRENCY": "4",
+    "WEBHOOK_CONCURRENCY": "16",
 }
 os.environ.update(TEST_ENV)
 

@@ -14,11 +14,10 @@ from shared import db, signing, webhooks
 from shared.config import settings
 from shared.db import webhook_deliveries
 from shared.models import DeliveryStatus
-from shared.queue import FollowUp, Job, RetryPolicy
+from shared.queue import CrashRetry, FollowUp, Job, JobParked
 from shared.slots import default_slots
 
-RETRY = RetryPolicy(max_attempts=8, first_delay_s=1, max_delay_s=300)
-BUSY_ENDPOINT_WAIT_S = 0.05
+CRASH_RETRY = CrashRetry(max_attempts=8, first_delay_s=1, max_delay_s=300)
 
 
 def run(job: Job) -> list[FollowUp]:
@@ -38,15 +37,16 @@ def run(job: Job) -> list[FollowUp]:
     body = delivery["body"].encode()
     secrets_in_use = [delivery["secret"]] + ([delivery["previous_secret"]] if delivery["previous_secret"] else [])
     slots = default_slots()
-    if not slots.acquire(delivery["endpoint_id"], delivery["id"]):
-        # The endpoint already has its share of poller threads: leave this thread to other endpoints.
-        return [FollowUp(job.type, job.ref_id, BUSY_ENDPOINT_WAIT_S)]
+    if not slots.acquire_or_park(job, delivery["endpoint_id"], delivery["merchant_id"]):
+        # The endpoint or merchant has its share of the lane: this thread goes to someone else, and
+        # the job sleeps until one of their attempts finishes.
+        raise JobParked
     try:
         attempted_at = dt.datetime.now(dt.UTC)
         headers = signing.headers(secrets_in_use, delivery["event_id"], int(time.time()), body)
         result = webhooks.send(delivery["url"], body, headers, settings())
     finally:
-        slots.release(delivery["endpoint_id"], delivery["id"])
+        slots.release(job, delivery["endpoint_id"], delivery["merchant_id"])
     status, next_retry_at = webhooks.after_attempt(
         result.ok, delivery["scheduled_attempts"], trigger, settings(), dt.datetime.now(dt.UTC)
     )
@@ -67,3 +67,8 @@ def run(job: Job) -> list[FollowUp]:
         return []
     wait = (settled["next_retry_at"] - dt.datetime.now(dt.UTC)).total_seconds()
     return [FollowUp(job.type, job.ref_id, max(0.0, wait))]
+
+
+def give_up(job: Job, reason: str) -> None:
+    with db.autocommit() as tx:
+        webhook_deliveries.fail_unsendable(tx, job.ref_id, None, reason)

@@ -13,9 +13,9 @@ from shared import acquirer, db, events
 from shared.config import settings
 from shared.db import Cursor, payments
 from shared.models import PaymentStatus, payment_public
-from shared.queue import FollowUp, Job, RetryPolicy
+from shared.queue import CrashRetry, FollowUp, Job
 
-RETRY = RetryPolicy(max_attempts=8, first_delay_s=1, max_delay_s=300)
+CRASH_RETRY = CrashRetry(max_attempts=8, first_delay_s=1, max_delay_s=300)
 
 
 def run(job: Job) -> list[FollowUp]:
@@ -41,3 +41,8 @@ def _settle(tx: Cursor, payment: dict[str, Any]) -> list[FollowUp]:
     if settled is None:
         return []
     return events.record(tx, payment["merchant_id"], f"payment.{outcome.status}", {"payment": payment_public(settled)})
+
+
+def give_up(job: Job, reason: str) -> None:
+    with db.transaction() as tx:
+        payments.set_processing_error(tx, job.ref_id, reason)

@@ -6,9 +6,9 @@ from shared import acquirer, db, events
 from shared.config import settings
 from shared.db import refunds
 from shared.models import refund_public
-from shared.queue import FollowUp, Job, RetryPolicy
+from shared.queue import CrashRetry, FollowUp, Job
 
-RETRY = RetryPolicy(max_attempts=8, first_delay_s=1, max_delay_s=300)
+CRASH_RETRY = CrashRetry(max_attempts=8, first_delay_s=1, max_delay_s=300)
 
 
 def run(job: Job) -> list[FollowUp]:
@@ -19,3 +19,8 @@ def run(job: Job) -> list[FollowUp]:
             return []  # already settled by an earlier run
         event = "refund.processed" if processed else "refund.failed"
         return events.record(tx, refund["merchant_id"], event, {"refund": refund_public(refund)})
+
+
+def give_up(job: Job, reason: str) -> None:
+    with db.transaction() as tx:
+        refunds.set_processing_error(tx, job.ref_id, reason)

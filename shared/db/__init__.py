@@ -58,7 +58,7 @@ def _get_pool() -> _Pool:
         with _pool_lock:
             if _pool is None or _pool_pid != os.getpid():
                 s = settings()
-                _pool = _Pool(s.database_url, max_idle=s.poller_concurrency + 4)
+                _pool = _Pool(s.database_url, max_idle=s.money_concurrency + s.webhook_concurrency + 4)
                 _pool_pid = os.getpid()
     return _pool
 

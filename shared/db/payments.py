@@ -111,7 +111,8 @@ def settle(
     """Move a pending payment to its final status and return it; None means another run got there first."""
     # Nothing can be refunded while a payment is pending, so amount_refunded is still 0.
     tx.execute(
-        "UPDATE payments SET status = %s, error_code = %s, error_description = %s, updated_at = now() "
+        "UPDATE payments SET status = %s, error_code = %s, error_description = %s, processing_error = NULL, "
+        "updated_at = now() "
         "WHERE id = %s AND status = 'pending' RETURNING *, 0::bigint AS amount_refunded",
         (status.value, error_code, error_description, payment_id),
     )
@@ -129,9 +130,19 @@ def capture(tx: Cursor, payment_id: str, merchant_id: str) -> bool:
 
 
 def stale_pending_ids(tx: Cursor, older_than_s: float, limit: int) -> list[str]:
+    """Pending rows left alone for a while whose job has not given up: candidates for reconciliation."""
     tx.execute(
-        "SELECT id FROM payments WHERE status = 'pending' AND updated_at < now() - make_interval(secs => %s) "
-        "ORDER BY updated_at LIMIT %s",
+        "SELECT id FROM payments WHERE status = 'pending' AND processing_error IS NULL "
+        "AND updated_at < now() - make_interval(secs => %s) ORDER BY updated_at LIMIT %s",
         (older_than_s, limit),
     )
     return [r["id"] for r in tx.fetchall()]
+
+
+def set_processing_error(tx: Cursor, payment_id: str, reason: str | None) -> bool:
+    """Mark a pending row as given up (or, with None, as being retried); False if it is not pending."""
+    tx.execute(
+        "UPDATE payments SET processing_error = %s, updated_at = now() WHERE id = %s AND status = 'pending'",
+        (reason, payment_id),
+    )
+    return tx.rowcount == 1

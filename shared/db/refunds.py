@@ -57,7 +57,7 @@ def list_for_payment(tx: Cursor, payment_id: str) -> list[Row]:
 def settle(tx: Cursor, refund_id: str, processed: bool, error_code: str | None = None) -> Row | None:
     """Move a pending refund to processed or failed; None means another run got there first."""
     tx.execute(
-        "UPDATE refunds SET status = %s, error_code = %s, updated_at = now(), "
+        "UPDATE refunds SET status = %s, error_code = %s, processing_error = NULL, updated_at = now(), "
         "processed_at = CASE WHEN %s THEN now() END "
         "WHERE id = %s AND status = 'pending' RETURNING *",
         ("processed" if processed else "failed", error_code, processed, refund_id),
@@ -67,9 +67,19 @@ def settle(tx: Cursor, refund_id: str, processed: bool, error_code: str | None =
 
 
 def stale_pending_ids(tx: Cursor, older_than_s: float, limit: int) -> list[str]:
+    """Pending rows left alone for a while whose job has not given up: candidates for reconciliation."""
     tx.execute(
-        "SELECT id FROM refunds WHERE status = 'pending' AND updated_at < now() - make_interval(secs => %s) "
-        "ORDER BY updated_at LIMIT %s",
+        "SELECT id FROM refunds WHERE status = 'pending' AND processing_error IS NULL "
+        "AND updated_at < now() - make_interval(secs => %s) ORDER BY updated_at LIMIT %s",
         (older_than_s, limit),
     )
     return [r["id"] for r in tx.fetchall()]
+
+
+def set_processing_error(tx: Cursor, refund_id: str, reason: str | None) -> bool:
+    """Mark a pending row as given up (or, with None, as being retried); False if it is not pending."""
+    tx.execute(
+        "UPDATE refunds SET processing_error = %s, updated_at = now() WHERE id = %s AND status = 'pending'",
+        (reason, refund_id),
+    )
+    return tx.rowcount == 1

@@ -142,13 +142,14 @@ def record_attempt(
     return dict(row) if row else None
 
 
-def fail_unsendable(tx: Cursor, delivery_id: str, generation: int, reason: str) -> None:
-    """Settle a delivery that cannot be attempted (its endpoint was disabled or deleted)."""
+def fail_unsendable(tx: Cursor, delivery_id: str, generation: int | None, reason: str) -> None:
+    """Settle a delivery that cannot be attempted (its endpoint was disabled or deleted, or its job
+    gave up); with a ``generation``, only if no manual retry was asked for since it was read."""
     tx.execute(
         "UPDATE webhook_deliveries SET status = 'failed', last_error = %s, next_retry_at = NULL, "
         "manual_requested = false, updated_at = now() "
-        "WHERE id = %s AND status = 'pending' AND generation = %s",
-        (reason, delivery_id, generation),
+        "WHERE id = %s AND status = 'pending' AND (%s::int IS NULL OR generation = %s)",
+        (reason, delivery_id, generation, generation),
     )
 
 

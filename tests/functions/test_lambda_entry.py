@@ -51,7 +51,7 @@ def test_scheduled_poller_drains_the_queue_and_stops_before_its_time_limit(
 def test_job_lambda_settles_the_lease_a_poller_handed_it(api: Api) -> None:
     payment = api.post("/payments", json=payment_body()).json()
     q = queue.default_queue()
-    [job] = [j for j in q.claim(10, lease_s=30) if j.type == "process_payment"]
+    [job] = [j for j in q.claim("money", 10, lease_s=30) if j.type == "process_payment"]
 
     result = app.handler_map["process_payment"](invoker.job_event(job), LambdaContext("process_payment", 256))
 

@@ -65,6 +65,7 @@ def test_status_endpoint_reports_queue_and_worker(api: Api, pollers: Poller) -> 
     assert status == {
         "pending": 0,
         "processing": 0,
+        "parked": 0,
         "completed": 0,
         "failed": 0,
         "worker_status": "stopped",

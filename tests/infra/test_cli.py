@@ -116,9 +116,10 @@ def test_queue_migrate_and_seed(capsys: pytest.CaptureFixture[str]) -> None:
 
     state = gateway(capsys, "queue")
 
-    # The payment's job, and the delivery of payment.created to the seeded endpoint.
-    assert sorted(row["job"].split(":")[0] for row in state["due"]) == ["deliver_webhook", "process_payment"]
-    assert state["pending"] == 2 and state["processing"] == 0
+    # The payment's job in the money lane, and the delivery of payment.created in the webhook lane.
+    assert [row["job"].split(":")[0] for row in state["money_due"]] == ["process_payment"]
+    assert [row["job"].split(":")[0] for row in state["webhooks_due"]] == ["deliver_webhook"]
+    assert state["pending"] == 2 and state["processing"] == 0 and state["dead"] == []
 
 
 def test_replay_now_sends_the_delivery_again(capsys: pytest.CaptureFixture[str], receiver: Receiver) -> None:

@@ -84,7 +84,7 @@ def test_lambda_invoker_hands_the_job_with_its_lease_to_the_job_function(
     )
     q = Queue.from_url(settings().redis_url)
     q.enqueue([FollowUp("process_payment", "pay_1")])
-    [job] = q.claim(1, lease_s=30)
+    [job] = q.claim("money", 1, lease_s=30)
 
     invoker.for_settings(s, {}, q)(job)
 
@@ -102,10 +102,10 @@ def test_refused_invocation_puts_the_job_back_for_a_retry(aws_settings: Settings
     s = dataclasses.replace(aws_settings, job_invoker="lambda", aws_endpoint_url="http://127.0.0.1:1")
     q = Queue.from_url(settings().redis_url)
     q.enqueue([FollowUp("process_payment", "pay_1")])
-    [job] = q.claim(1, lease_s=30)
+    [job] = q.claim("money", 1, lease_s=30)
 
     invoker.via_lambda(q, "payment-gateway-dev-", aws.client("lambda", s))(job)
 
-    assert q.stats() == {"pending": 1, "processing": 0, "completed": 0, "failed": 0}
+    assert q.stats() == {"pending": 1, "processing": 0, "parked": 0, "completed": 0, "failed": 0}
     assert b"lambda invoke failed" in (q.redis.hget(keys.job(job.id), "last_error") or b"")
     q.redis.close()
