@@ -1,8 +1,8 @@
-"""A fast webhook receiver in its own process (asyncio, HTTP/1.1 keep-alive).
+"""A webhook receiver in its own process (asyncio, HTTP/1.1 keep-alive).
 
-It answers every POST with 200 at once and records ``(time.time(), event, payment id)``; the
-benchmark process collects the records through a pipe. Running it in a separate process keeps it
-from competing with the load generator for the GIL.
+It answers every POST with 200, at once or after ``delay_s`` (a slow merchant), and records
+``(time.time(), event, payment id)``; the benchmark process collects the records through a pipe.
+Running it in a separate process keeps it from competing with the load generator for the GIL.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _parse(body: bytes) -> tuple[str, str]:
         return "?", ""
 
 
-async def _serve(conn: Connection) -> None:
+async def _serve(conn: Connection, delay_s: float) -> None:
     hits: list[Hit] = []
     stopped = asyncio.Event()
 
@@ -53,6 +53,8 @@ async def _serve(conn: Connection) -> None:
                         close = True
                 body = await reader.readexactly(length) if length else b""
                 received_at = time.time()
+                if delay_s:
+                    await asyncio.sleep(delay_s)
                 writer.write(_OK)
                 event, payment_id = _parse(body)
                 hits.append(Hit(received_at, event, payment_id))
@@ -84,19 +86,19 @@ async def _serve(conn: Connection) -> None:
         await stopped.wait()
 
 
-def serve(conn: Connection) -> None:
+def serve(conn: Connection, delay_s: float) -> None:
     """Process target: serve until told to stop (or the parent goes away)."""
     with contextlib.suppress(KeyboardInterrupt, EOFError, BrokenPipeError):
-        asyncio.run(_serve(conn))
+        asyncio.run(_serve(conn, delay_s))
 
 
 class Receiver:
     """Handle on the receiver process."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay_s: float = 0.0) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=serve, args=(child,), name="bench-receiver", daemon=True)
+        self._proc = ctx.Process(target=serve, args=(child, delay_s), name="bench-receiver", daemon=True)
         self._proc.start()
         child.close()
         if not self._conn.poll(30):

@@ -3,7 +3,8 @@
 1. POST /api/v1/payments: closed-loop load from N client threads (poller stopped, no endpoints).
 2. create -> ``payment.success`` webhook latency at a steady create rate, real API + poller.
 3. webhook deliveries per second: pre-written delivery rows, jobs queued at once, real poller.
-4. Redis queue jobs per second in one process with a no-op handler (bare loop and poller.run).
+4. slow merchants next door: what four 10-second receivers cost payments and a healthy endpoint.
+5. Redis queue jobs per second in one process with a no-op handler (bare loop and poller.run).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from bench import deliveries, load, queue_bench
+from bench import deliveries, isolation, load, queue_bench
 from bench.receiver import Receiver
 from bench.stack import Client, Stack
 from bench.stats import CpuSample, latency_line, ms, percentile
@@ -64,6 +65,7 @@ class Results:
     e2e: list[float] = field(default_factory=list)
     deliveries: deliveries.DeliveryResult | None = None
     queue: queue_bench.QueueResult | None = None
+    isolation: isolation.IsolationResult | None = None
     sample_payment: dict[str, Any] | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -152,10 +154,12 @@ def phase_e2e(
     return latencies
 
 
-def _create_endpoint(stack: Stack, url: str, events: list[str]) -> None:
+def _create_endpoint(stack: Stack, url: str, events: list[str] | None) -> None:
+    """An endpoint of the seeded merchant; ``events`` None subscribes it to every event."""
     client = Client(stack.api_port)
+    body: dict[str, Any] = {"url": url} if events is None else {"url": url, "events": events}
     try:
-        status, endpoint = client.post_json("/api/v1/webhook-endpoints", {"url": url, "events": events})
+        status, endpoint = client.post_json("/api/v1/webhook-endpoints", body)
     finally:
         client.close()
     if status != 201:
@@ -201,8 +205,49 @@ def phase_deliveries(
 # Phase 4 ------------------------------------------------------------------------------------------
 
 
+def phase_isolation(
+    stack: Stack, healthy: Receiver, args: argparse.Namespace, stop: threading.Event
+) -> isolation.IsolationResult:
+    heading(
+        f"4. slow merchants next door ({args.isolation_count} payments at {args.isolation_rate:.0f}/s, "
+        f"4 endpoints answering after {isolation.SLOW_ANSWER_S:.0f} s)"
+    )
+    say(
+        "   One merchant: four endpoints subscribed to every event whose receivers answer after 10 s, and one "
+        "healthy endpoint subscribed to payment.success."
+    )
+    say("   Target: every payment settled within 2 s of the last create; healthy payment.success p99 under 1 s.")
+    slow = [Receiver(delay_s=isolation.SLOW_ANSWER_S) for _ in range(4)]
+    try:
+        for receiver in slow:
+            _create_endpoint(stack, receiver.url, None)
+        _create_endpoint(stack, healthy.url, ["payment.success"])
+        stack.start_poller()
+        r = isolation.measure(stack, healthy, slow, args.isolation_rate, args.isolation_count, stop)
+        stack.stop_poller()
+    finally:
+        for receiver in slow:
+            receiver.close()
+    say(
+        f"   payments settled: {r.settled} of {r.payments}, "
+        f"the last {r.settled_after_last_create_s:.2f} s after the last create"
+    )
+    say(
+        f"   healthy endpoint: {len(r.healthy_latencies_s)} of {r.payments} payment.success received; "
+        f"create → received {latency_line(r.healthy_latencies_s)}"
+    )
+    say(
+        f"   slow endpoints: {r.slow_requests} requests reached them; "
+        f"deliveries parked waiting for a slot: {r.parked}; jobs completed: {r.completed_jobs}"
+    )
+    return r
+
+
+# Phase 5 ------------------------------------------------------------------------------------------
+
+
 def phase_queue(args: argparse.Namespace, stop: threading.Event) -> queue_bench.QueueResult:
-    heading(f"4. Redis queue jobs per second, one process, no-op handler ({args.queue_jobs:,} jobs per loop)")
+    heading(f"5. Redis queue jobs per second, one process, no-op handler ({args.queue_jobs:,} jobs per loop)")
     say("   shared.queue.Queue on Redis db 14 with nothing else running; no PostgreSQL, no HTTP.")
     r = queue_bench.run(args.queue_jobs, stop)
     say(f"   enqueue in batches of 1,000: {r.enqueue_per_s:,.0f} jobs/s")
@@ -253,6 +298,16 @@ def summary(results: Results) -> None:
             rate(results.queue.poller_per_s if results.queue else None),
             REFERENCE["queue"],
         ),
+        (
+            "slow neighbours: last payment settled",
+            f"{results.isolation.settled_after_last_create_s:.2f} s after" if results.isolation else "error",
+            "target ≤ 2 s",
+        ),
+        (
+            "slow neighbours: healthy p99",
+            lat(results.isolation.healthy_latencies_s, 99) if results.isolation else "error",
+            "target < 1 s",
+        ),
     ]
     heading(f"Summary ({cores()}, load generator and receiver on the same cores)")
     width = max(len(r[0]) for r in rows)
@@ -277,7 +332,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--e2e-wait", type=float, default=20.0, help="phase 2: longest wait for webhooks after sending (20)")
     p.add_argument("--deliveries", type=int, default=3000, help="phase 3 deliveries (3000)")
     p.add_argument("--deliveries-cap", type=float, default=20.0, help="phase 3: stop timing after this many s (20)")
-    p.add_argument("--queue-jobs", type=int, default=20000, help="phase 4 jobs per loop (20000)")
+    p.add_argument("--queue-jobs", type=int, default=20000, help="phase 5 jobs per loop (20000)")
+    p.add_argument("--isolation-rate", type=float, default=20.0, help="phase 4 creates per second (20)")
+    p.add_argument("--isolation-count", type=int, default=60, help="phase 4 payments (60)")
     return p.parse_args(argv)
 
 
@@ -350,8 +407,13 @@ def main(argv: list[str] | None = None) -> int:
 
             stack.reset_data()
             results.deliveries = guarded(results, "phase 3", lambda: phase_deliveries(stack, rcv, args, results))
+            stack.stop_poller()
+
+            stack.reset_data()
+            rcv.drain()
+            results.isolation = guarded(results, "phase 4", lambda: phase_isolation(stack, rcv, args, stop))
             stack.stop_all()
-        results.queue = guarded(results, "phase 4", lambda: phase_queue(args, stop))
+        results.queue = guarded(results, "phase 5", lambda: phase_queue(args, stop))
         stack.reset_data()
     except KeyboardInterrupt:
         say("\ninterrupted: stopping the gateway processes")

@@ -97,6 +97,16 @@ def test_template_takes_the_database_redis_and_network_as_parameters(packaged: P
     poller = template["Resources"]["PollJobs"]["Properties"]
     assert poller["Environment"]["Variables"]["JOB_INVOKER"] == "lambda"
     assert poller["Events"]["PollJobsEvent"]["Properties"]["Schedule"] == {"Ref": "PollerSchedule"}
+    # The lanes, on Lambda: money jobs and deliveries each have concurrency of their own.
+    reserved = {
+        name: template["Resources"][name]["Properties"]["ReservedConcurrentExecutions"]
+        for name in ("ProcessPayment", "ProcessRefund", "DeliverWebhook")
+    }
+    assert reserved == {
+        "ProcessPayment": {"Ref": "MoneyJobConcurrency"},
+        "ProcessRefund": {"Ref": "MoneyJobConcurrency"},
+        "DeliverWebhook": {"Ref": "WebhookJobConcurrency"},
+    }
 
 
 def test_terraform_output_is_written(packaged: Path) -> None:
