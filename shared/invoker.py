@@ -70,7 +70,11 @@ def run_event(handler: JobHandler, job_type: str, event: Mapping[str, Any]) -> d
         queue.execute(queue.default_queue(), handler, job)
         return {"job": job.id, "settled": True}
     # Invoked by hand (gateway invoke, the console, tests): run it and queue what it asks for.
-    follow_ups = handler.run(job)
+    try:
+        follow_ups = handler.run(job)
+    except queue.JobParked:
+        # Not ours to park (no lease): the endpoint's slots are all taken, so nothing was sent.
+        return {"job": job.id, "skipped": "every slot of the webhook endpoint is in use; try again"}
     queue.submit(follow_ups)
     return {"job": job.id, "follow_ups": [queue.job_id(f.type, f.ref_id) for f in follow_ups]}
 

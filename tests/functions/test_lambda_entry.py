@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from chalice.local import LambdaContext
 from chalice.test import Client
 
 from app import app
-from shared import invoker, queue
-from tests.conftest import Api, Receiver, payment_body, wait_until
+from shared import invoker, keys, queue
+from tests.conftest import Api, Receiver, payment_body, scalar, wait_until
 
 
 def test_job_lambda_runs_the_job_and_queues_its_follow_ups(api: Api, receiver: Receiver, endpoint: object) -> None:
@@ -58,3 +60,18 @@ def test_job_lambda_settles_the_lease_a_poller_handed_it(api: Api) -> None:
     assert result == {"job": job.id, "settled": True}
     assert api.get(f"/payments/{payment['id']}").json()["status"] == "success"
     assert q.stats()["processing"] == 0 and q.stats()["completed"] == 1
+
+
+def test_a_delivery_invoked_by_hand_while_its_endpoint_is_busy_is_skipped(api: Api, receiver: Receiver) -> None:
+    endpoint = api.post("/webhook-endpoints", json={"url": receiver.url, "events": ["payment.created"]}).json()
+    api.post("/payments", json=payment_body())
+    delivery_id = scalar("SELECT id FROM webhook_deliveries")
+    # Every slot of the endpoint is held by attempts in flight elsewhere.
+    in_flight_until = int(time.time() * 1000) + 60_000
+    queue.default_queue().redis.zadd(
+        keys.endpoint_slots(endpoint["id"]), {f"whd_elsewhere{i}": in_flight_until for i in range(4)}
+    )
+
+    result = app.handler_map["deliver_webhook"]({"ref_id": delivery_id}, LambdaContext("deliver_webhook", 256))
+
+    assert "skipped" in result and receiver.events() == []
