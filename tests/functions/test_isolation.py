@@ -44,10 +44,7 @@ def test_slow_endpoints_hold_up_neither_payments_nor_a_healthy_endpoint(
 
     # 720 deliveries wait on receivers that take 10 s; payments and the healthy endpoint do not.
     # (make bench measures the latencies; here the bounds are generous, for a busy machine.)
-    def settled() -> bool:
-        return scalar("SELECT count(*) AS n FROM payments WHERE status = 'success'") == 60
-
-    wait_until(settled, timeout_s=20)
+    wait_until(lambda: scalar("SELECT count(*) AS n FROM payments WHERE status = 'success'") == 60, timeout_s=20)
     wait_until(lambda: len(receiver.events("payment.success")) == 60, timeout_s=20)
     assert {r.json()["data"]["payment"]["id"] for r in receiver.events("payment.success")} == set(created)
     # Waiting deliveries are parked, not spun: the completed count is real work only.
@@ -59,7 +56,7 @@ def test_slow_endpoints_hold_up_neither_payments_nor_a_healthy_endpoint(
 
 def _quick_retries(handler: Any) -> JobHandler:
     """The job module as it is, but giving up after 3 quick runs instead of 8 over minutes."""
-    fast: JobHandler = SimpleNamespace(  # type: ignore[assignment]
+    fast: JobHandler = SimpleNamespace(
         CRASH_RETRY=CrashRetry(max_attempts=3, first_delay_s=0.01, max_delay_s=0.01),
         run=handler.run,
         give_up=handler.give_up,

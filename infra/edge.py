@@ -1,0 +1,811 @@
+"""Our gunicorn worker: one non-blocking loop per process that buffers whole requests for the app.
+
+gunicorn's sync worker reads with blocking calls, so a client that sends slowly, or claims a body it
+never sends, holds the whole process until the arbiter's ``--timeout`` kills it, and the answers its
+parser gives are HTML. ``EdgeWorker`` keeps the arbiter (processes, signals, graceful shutdown and
+the ``--timeout`` watchdog) and replaces the reading:
+
+- one ``selectors`` loop per process accepts connections and reads heads and bodies without
+  blocking, under fixed size limits and one deadline per request (``HTTP_READ_TIMEOUT_S``), with
+  keep-alive (``HTTP_KEEPALIVE_S``), pipelining and ``Expect: 100-continue``;
+- only a complete request reaches the WSGI app, called in the loop's own thread: the app is short
+  CPU and database work, so a thread pool would only add GIL contention;
+- the answer is buffered and written whenever the socket can take it, under the same deadline;
+- every answer the edge makes itself uses our JSON error shape.
+
+Connection states: IDLE (between requests) → READING (head, then body) → WRITING → IDLE again,
+or CLOSING (shut down for writing, discarding input until the client closes) → closed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import email.utils
+import enum
+import errno
+import heapq
+import io
+import itertools
+import logging
+import os
+import re
+import selectors
+import socket
+import sys
+import time
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from gunicorn.workers import base  # type: ignore[import-untyped]  # gunicorn ships no type hints
+
+from shared import ids
+from shared.config import settings
+from shared.models import dumps
+
+logger = logging.getLogger(__name__)
+
+# The limits gunicorn's own parser enforced (its defaults), plus a bound on the whole head.
+MAX_REQUEST_LINE = 4094
+MAX_FIELD_LINE = 8190
+MAX_FIELDS = 100
+MAX_HEAD = 64 * 1024
+# A chunk-size line is a few hex digits; extensions are allowed but nobody needs kilobytes of them.
+MAX_CHUNK_LINE = 1024
+RECV_BYTES = 64 * 1024
+# Closing a socket that still has unread input makes the kernel send a reset, which can destroy
+# the answer before the client reads it (a 413 sent while the body is still arriving). So after
+# an answer that closes, we shut down our side and discard input this long before closing.
+LINGER_S = 2.0
+# A kept-alive connection stays with the process that accepted it, and a burst of new connections
+# spreads unevenly (16 benchmark clients landed 9/3/2/2 on four processes, tripling p99). Closing
+# after this many requests lets the client reconnect to whichever process is free: a busy one is
+# not in accept(). Measured with 16 keep-alive clients on four processes: p99 of POST /payments
+# went from ~230 ms to 65-85 ms, and throughput did not drop.
+MAX_REQUESTS_PER_CONNECTION = 100
+# The longest the loop sleeps, so that notify() feeds gunicorn's watchdog while nothing happens.
+TICK_S = 1.0
+
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FIELD_VALUE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*")
+_TARGET = re.compile(rb"/[\x21-\x7e]*|[A-Za-z][A-Za-z0-9+.\-]*://[\x21-\x7e]+")
+_VERSION = re.compile(rb"HTTP/([0-9])\.([0-9])")
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[\t\x20-\x7e\x80-\xff]*)?")
+_CONTENT_LENGTH = re.compile(r"[0-9]+")
+_APP_STATUS = re.compile(rb"[2-5][0-9][0-9] [\t\x20-\x7e\x80-\xff]*")
+# We frame (Content-Length, Connection) and date every response ourselves, so the app's say is dropped.
+_OURS = frozenset(
+    {"connection", "date", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
+)
+_NO_BODY = frozenset({204, 304})
+
+
+class _Reject(Exception):
+    """A request we answer with our JSON error shape and then close the connection."""
+
+    def __init__(self, status: int, description: str, code: str = "BAD_REQUEST_ERROR") -> None:
+        super().__init__(description)
+        self.status, self.description, self.code = status, description, code
+
+
+def _take_line(buf: bytearray, start: int, limit: int, too_long: tuple[int, str]) -> bytes | None:
+    """The line at ``start`` without its CRLF, or None while it is incomplete.
+
+    Raises:
+        _Reject: ``too_long`` if the line is over ``limit`` bytes; 400 for a bare CR or LF.
+    """
+    end = buf.find(b"\n", start, start + limit + 2)
+    if end < 0:
+        if len(buf) - start > limit + 1:
+            raise _Reject(*too_long)
+        return None
+    if end == start or buf[end - 1] != 0x0D:
+        raise _Reject(400, "HTTP lines must end with CRLF, not a bare LF")
+    line = bytes(buf[start : end - 1])
+    if b"\r" in line:
+        raise _Reject(400, "HTTP lines must not contain a bare CR")
+    return line
+
+
+def _field(line: bytes) -> tuple[bytes, bytes]:
+    if line[:1] in (b" ", b"\t"):
+        raise _Reject(400, "Header lines must not be folded (obs-fold)")
+    name, colon, value = line.partition(b":")
+    if not colon or not _TOKEN.fullmatch(name):
+        raise _Reject(400, "A header has an invalid name (or space before its colon)")
+    value = value.strip(b" \t")
+    if not _FIELD_VALUE.fullmatch(value):
+        raise _Reject(400, "Header values must not contain control characters")
+    return name, value
+
+
+class _Head:
+    """Reads one request head line by line as bytes arrive, refusing it as soon as a limit is crossed."""
+
+    __slots__ = ("end", "fields", "request_line")
+
+    def __init__(self) -> None:
+        self.end = 0  # where the next unread line starts in the connection's buffer
+        self.request_line = b""
+        self.fields: list[tuple[bytes, bytes]] = []
+
+    def feed(self, buf: bytearray) -> bool:
+        """True once the head is complete (it ends at ``self.end``).
+
+        Raises:
+            _Reject: 400 for malformed lines, 414 for a long request line, 431 for a large head.
+        """
+        while True:
+            if not self.request_line:
+                line = _take_line(buf, self.end, MAX_REQUEST_LINE, (414, "The request line is too long"))
+            else:
+                line = _take_line(buf, self.end, MAX_FIELD_LINE, (431, "A header line is too long"))
+            if line is None:
+                if len(buf) > MAX_HEAD:
+                    raise _Reject(431, "The request head is too large")
+                return False
+            self.end += len(line) + 2
+            if self.end > MAX_HEAD:
+                raise _Reject(431, "The request head is too large")
+            if not self.request_line:
+                # RFC 9112 §2.2: ignore empty lines before a request (some clients end a body with CRLF).
+                self.request_line = line
+                continue
+            if not line:
+                return True
+            if len(self.fields) == MAX_FIELDS:
+                raise _Reject(431, f"A request may have at most {MAX_FIELDS} headers")
+            self.fields.append(_field(line))
+
+
+@dataclass(slots=True)
+class _FixedBody:
+    length: int
+
+    def feed(self, buf: bytearray) -> bytes | None:
+        """The body once all of it has arrived, taken out of ``buf``."""
+        if len(buf) < self.length:
+            return None
+        body = bytes(buf[: self.length])
+        del buf[: self.length]
+        return body
+
+
+class _ChunkedBody:
+    """Decodes ``Transfer-Encoding: chunked`` as it arrives, under the same size limit as any body."""
+
+    __slots__ = ("body", "budget", "limit", "need", "trailers")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        # Framing may cost as much as the body again; beyond that it is not a client sending JSON.
+        self.budget = 2 * limit + MAX_HEAD
+        self.body = bytearray()
+        self.need = 0  # data bytes of the current chunk still to read
+        self.trailers = -1  # -1 until the last chunk; then the number of trailer lines read
+
+    def _consume(self, buf: bytearray, n: int) -> None:
+        del buf[:n]
+        self.budget -= n
+        if self.budget < 0:
+            raise _Reject(413, f"The request body must be at most {self.limit} bytes")
+
+    def feed(self, buf: bytearray) -> bytes | None:
+        """The decoded body once the last chunk and trailers have arrived, taken out of ``buf``.
+
+        Raises:
+            _Reject: 400 for bad framing, 413 over the size limit, 431 for too many trailers.
+        """
+        while True:
+            if self.need:
+                if len(buf) < self.need + 2:
+                    return None
+                if buf[self.need : self.need + 2] != b"\r\n":
+                    raise _Reject(400, "A chunk's data must be followed by CRLF")
+                self.body += buf[: self.need]
+                self._consume(buf, self.need + 2)
+                self.need = 0
+            limit = MAX_CHUNK_LINE if self.trailers < 0 else MAX_FIELD_LINE
+            line = _take_line(buf, 0, limit, (400, "A chunk-size or trailer line is too long"))
+            if line is None:
+                return None
+            self._consume(buf, len(line) + 2)
+            if self.trailers >= 0:
+                if not line:
+                    return bytes(self.body)
+                self.trailers += 1
+                if self.trailers > MAX_FIELDS:
+                    raise _Reject(431, f"A request may have at most {MAX_FIELDS} trailers")
+                _field(line)  # validated, then dropped: the app sees a plain body
+                continue
+            size = _CHUNK_SIZE.fullmatch(line)
+            if not size:
+                raise _Reject(400, "A chunk-size line is malformed")
+            self.need = int(size[1], 16)
+            if len(self.body) + self.need > self.limit:
+                raise _Reject(413, f"The request body must be at most {self.limit} bytes")
+            if not self.need:
+                self.trailers = 0
+
+
+@dataclass(slots=True)
+class _Request:
+    method: str
+    target: str
+    path: str  # still percent-encoded
+    query: str
+    version: str
+    fields: list[tuple[str, str]]  # lower-case names, in the order received
+    keep_alive: bool
+    expect_continue: bool
+    body: _FixedBody | _ChunkedBody | None
+
+
+def _request(head: _Head, max_body: int) -> _Request:
+    """The request a complete head describes, with its framing checked.
+
+    Raises:
+        _Reject: 400, 413, 417, 501 or 505.
+    """
+    parts = head.request_line.split(b" ")
+    if len(parts) != 3 or not _TOKEN.fullmatch(parts[0]) or not _TARGET.fullmatch(parts[1]):
+        raise _Reject(400, "The request line must be: METHOD /path HTTP/1.1")
+    version = _VERSION.fullmatch(parts[2])
+    if not version:
+        raise _Reject(400, "The request line must be: METHOD /path HTTP/1.1")
+    if version[1] != b"1":
+        raise _Reject(505, "Only HTTP/1.0 and HTTP/1.1 are supported")
+    http11 = version[2] != b"0"
+    target = parts[1].decode("ascii")
+    if target.startswith("/"):
+        path, _, query = target.partition("?")
+    else:  # absolute-form, which RFC 9112 §3.2.2 says servers must accept
+        try:
+            split = urllib.parse.urlsplit(target)
+        except ValueError:
+            raise _Reject(400, "The request target is not a valid URL") from None
+        path, query = split.path or "/", split.query
+    fields = [(name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in head.fields]
+
+    def values(name: str) -> list[str]:
+        return [value for key, value in fields if key == name]
+
+    hosts, lengths, codings = values("host"), values("content-length"), values("transfer-encoding")
+    # RFC 9112 §3.2: exactly one Host in HTTP/1.1; §6.3: conflicting framing is refused, not guessed.
+    if len(hosts) > 1 or (http11 and not hosts):
+        raise _Reject(400, "An HTTP/1.1 request must have exactly one Host header")
+    if len(lengths) > 1:
+        raise _Reject(400, "A request must not have more than one Content-Length header")
+    if lengths and codings:
+        raise _Reject(400, "A request must not have both Content-Length and Transfer-Encoding")
+    body: _FixedBody | _ChunkedBody | None = None
+    if lengths:
+        if not _CONTENT_LENGTH.fullmatch(lengths[0]):
+            raise _Reject(400, "Content-Length must be a whole number of bytes")
+        # Compare digit counts first: int() of thousands of digits is slow, or refused outright.
+        digits = lengths[0].lstrip("0") or "0"
+        if len(digits) > len(str(max_body)) or int(digits) > max_body:
+            raise _Reject(413, f"The request body must be at most {max_body} bytes")
+        body = _FixedBody(int(digits)) if digits != "0" else None
+    elif codings:
+        if not http11:
+            raise _Reject(400, "HTTP/1.0 requests must not use Transfer-Encoding")
+        if [coding.strip().lower() for coding in ",".join(codings).split(",")] != ["chunked"]:
+            raise _Reject(501, "The only Transfer-Encoding accepted is chunked")
+        body = _ChunkedBody(max_body)
+    expect = values("expect")
+    if expect and http11 and [value.lower() for value in expect] != ["100-continue"]:
+        raise _Reject(417, "The only expectation supported is 100-continue")
+    tokens = {token.strip().lower() for value in values("connection") for token in value.split(",")}
+    return _Request(
+        method=parts[0].decode("ascii"),
+        target=target,
+        path=path,
+        query=query,
+        version=parts[2].decode("ascii"),
+        fields=fields,
+        keep_alive="close" not in tokens if http11 else "keep-alive" in tokens,
+        expect_continue=bool(expect) and http11 and body is not None,
+        body=body,
+    )
+
+
+_date_cache: tuple[int, bytes] = (0, b"")
+
+
+def _http_date() -> bytes:
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, email.utils.formatdate(now, usegmt=True).encode("ascii"))
+    return _date_cache[1]
+
+
+def _frame(status: str, headers: list[tuple[str, str]], body: bytes, *, head: bool, connection: bytes) -> bytes:
+    """One response: the app's headers, then our Content-Length, Date and Connection, then the body."""
+    code = int(status[:3])
+    lines = [b"HTTP/1.1 " + status.encode("latin-1")]
+    declared = None
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "content-length":
+            declared = value
+        elif lower not in _OURS:
+            lines.append(name.encode("latin-1") + b": " + value.encode("latin-1"))
+    has_body = code not in _NO_BODY
+    if has_body:
+        # A HEAD answer announces the length the GET would have had, if the app said it.
+        length = declared if head and declared is not None else str(len(body))
+        lines.append(b"Content-Length: " + length.encode("latin-1"))
+    lines.append(b"Date: " + _http_date())
+    if connection:
+        lines.append(b"Connection: " + connection)
+    return b"\r\n".join(lines) + b"\r\n\r\n" + (body if has_body and not head else b"")
+
+
+def _json_error(status: int, code: str, description: str, request_id: str, *, head: bool) -> bytes:
+    """Our error shape, like infra/wsgi.py's and shared/http.py's, for answers the edge makes itself."""
+    body = dumps({"error": {"code": code, "description": description, "field": None}}).encode()
+    headers = [
+        ("Content-Type", "application/json"),
+        ("X-Request-Id", request_id),
+        # Browsers can only read the error if it carries CORS headers, like our routes' answers.
+        ("Access-Control-Allow-Origin", settings().cors_allow_origin),
+    ]
+    return _frame(f"{status} {HTTPStatus(status).phrase}", headers, body, head=head, connection=b"close")
+
+
+@dataclass(slots=True)
+class _Logged:
+    """What gunicorn's access log reads from a response."""
+
+    status: str
+    headers: list[tuple[str, str]]
+    sent: int
+
+
+class _State(enum.Enum):
+    IDLE = "idle"
+    READING = "reading"
+    WRITING = "writing"
+    CLOSING = "closing"
+
+
+class _Conn:
+    """One client connection and how far its current request has come."""
+
+    __slots__ = (
+        "buf",
+        "close_after",
+        "deadline",
+        "events",
+        "head",
+        "is_open",
+        "local",
+        "out",
+        "peer",
+        "request",
+        "serial",
+        "served",
+        "sock",
+        "started",
+        "state",
+    )
+
+    def __init__(self, sock: socket.socket, peer: Any, serial: int) -> None:
+        self.sock = sock
+        self.peer = peer
+        self.local = sock.getsockname()
+        self.serial = serial  # breaks ties in the deadline heap
+        self.served = 0
+        self.state = _State.IDLE
+        self.deadline = 0.0
+        self.events = 0
+        self.buf = bytearray()
+        self.out = bytearray()
+        self.head = _Head()
+        self.request: _Request | None = None
+        self.close_after = False
+        self.started = 0.0
+        self.is_open = True
+
+
+class EdgeWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped
+    """A gunicorn worker whose event loop never waits on one client (see the module docstring)."""
+
+    # Set by gunicorn's base class (which mypy cannot see); we change them too.
+    alive: bool
+    nr: int
+
+    def run(self) -> None:
+        if self.cfg.is_ssl:
+            raise RuntimeError("EdgeWorker speaks plain HTTP; terminate TLS in front of it")
+        s = settings()
+        self._read_timeout_s = s.http_read_timeout_s
+        self._keepalive_s = s.http_keepalive_s
+        self._max_body = s.max_body_bytes
+        self._max_conns = max(1, int(self.cfg.worker_connections))
+        self._selector = selectors.DefaultSelector()
+        self._conns: set[_Conn] = set()
+        self._deadlines: list[tuple[float, int, _Conn]] = []
+        self._ready: list[_Conn] = []  # connections with a pipelined request already buffered
+        self._serials = itertools.count()
+        self._accepting = False
+        self._accept_paused_until = 0.0
+        self._notified_at = 0.0
+        self._shutting_down = False
+        for listener in self.sockets:
+            listener.setblocking(False)
+        self._selector.register(self.PIPE[0], selectors.EVENT_READ)
+        self._set_accepting(True)
+        try:
+            self._loop()
+        finally:
+            for conn in list(self._conns):
+                self._close(conn)
+            self._selector.close()
+
+    def _loop(self) -> None:
+        while self.alive or self._conns:
+            now = time.monotonic()
+            if now - self._notified_at >= TICK_S:
+                self.notify()
+                self._notified_at = now
+                if self.ppid != os.getppid():
+                    self.log.info("Parent changed, shutting down: %s", self)
+                    self.alive = False
+            if not self.alive and not self._shutting_down:
+                self._shut_down()
+            if self.alive and not self._accepting and len(self._conns) < self._max_conns:
+                self._set_accepting(now >= self._accept_paused_until)
+            wait = 0.0 if self._ready else TICK_S
+            if self._deadlines:
+                wait = min(wait, max(0.0, self._deadlines[0][0] - now))
+            if not self._accepting and self._accept_paused_until > now:
+                wait = min(wait, self._accept_paused_until - now)
+            for key, mask in self._selector.select(wait):
+                if isinstance(key.data, _Conn):
+                    with self._contained(key.data):
+                        self._on_event(key.data, mask)
+                elif key.fd == self.PIPE[0]:
+                    self._drain_wakeups()
+                elif self._accepting:
+                    self._accept(key.fileobj)
+            ready, self._ready = self._ready, []
+            for conn in ready:
+                if conn.is_open and conn.state is _State.READING:
+                    with self._contained(conn):
+                        self._advance(conn)
+            self._expire(time.monotonic())
+
+    @contextlib.contextmanager
+    def _contained(self, conn: _Conn) -> Iterator[None]:
+        # The app's failures are answered as 500s in _answer; this is for our own: one connection's
+        # surprise must not take down every other connection this process holds.
+        try:
+            yield
+        except Exception:
+            logger.exception("http.edge_failed", extra={"peer": self._peer_ip(conn)})
+            self._close(conn)
+
+    def _drain_wakeups(self) -> None:
+        # Signal handlers only set flags; the wakeup fd just makes select() return to look at them.
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self.PIPE[0], 4096):
+                pass
+
+    def _shut_down(self) -> None:
+        """Stop accepting; finish requests in progress; close connections between requests."""
+        self._shutting_down = True
+        self._set_accepting(False)
+        for conn in list(self._conns):
+            if conn.state is _State.IDLE:
+                self._close(conn)
+            else:
+                conn.close_after = True
+
+    def _set_accepting(self, on: bool) -> None:
+        if on == self._accepting:
+            return
+        for listener in self.sockets:
+            if on:
+                self._selector.register(listener, selectors.EVENT_READ)
+            else:
+                self._selector.unregister(listener)
+        self._accepting = on
+
+    def _accept(self, listener: Any) -> None:
+        # One connection per wake-up: every worker is woken for each connection, so taking one at a
+        # time spreads a burst of keep-alive clients over the workers instead of piling it on one.
+        try:
+            sock, peer = listener.accept()
+        except (BlockingIOError, ConnectionAbortedError):
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                raise
+            self.log.warning("Cannot accept connections for a second: %s", exc)
+            self._accept_paused_until = time.monotonic() + 1.0
+            self._set_accepting(False)
+            return
+        try:
+            sock.setblocking(False)
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                # Each answer goes out in one send; don't let Nagle hold it for the previous one's ACK.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn = _Conn(sock, peer, next(self._serials))
+        except OSError:  # reset before we got to it
+            sock.close()
+            return
+        self._conns.add(conn)
+        conn.events = selectors.EVENT_READ
+        self._selector.register(sock, conn.events, conn)
+        self._set_deadline(conn, time.monotonic() + self._keepalive_s)
+        if len(self._conns) >= self._max_conns:
+            self._set_accepting(False)
+
+    def _on_event(self, conn: _Conn, mask: int) -> None:
+        if mask & selectors.EVENT_WRITE and conn.out:
+            self._flush(conn)
+        if conn.is_open and mask & selectors.EVENT_READ and conn.state is not _State.WRITING:
+            self._read(conn)
+
+    def _read(self, conn: _Conn) -> None:
+        try:
+            data = conn.sock.recv(RECV_BYTES)
+        except BlockingIOError:
+            return
+        except OSError:
+            self._close(conn)
+            return
+        if not data:
+            # The client went away. Between requests that is normal; mid-request nobody is left to answer.
+            self._close(conn)
+            return
+        if conn.state is _State.CLOSING:
+            return
+        if conn.state is _State.IDLE:
+            self._begin(conn, time.monotonic())
+        conn.buf += data
+        self._advance(conn)
+
+    def _begin(self, conn: _Conn, now: float) -> None:
+        """A request has started arriving: it has ``HTTP_READ_TIMEOUT_S`` to arrive in full."""
+        conn.state = _State.READING
+        conn.head = _Head()
+        conn.request = None
+        conn.started = now
+        self._set_deadline(conn, now + self._read_timeout_s)
+
+    def _advance(self, conn: _Conn) -> None:
+        """Parse what has arrived; once the request is complete, answer it."""
+        try:
+            if conn.request is None:
+                if not conn.head.feed(conn.buf):
+                    return
+                conn.request = _request(conn.head, self._max_body)
+                del conn.buf[: conn.head.end]
+                if conn.request.expect_continue and not conn.buf:
+                    # Only now, with the length accepted: curl waits for this before sending a body.
+                    conn.out += b"HTTP/1.1 100 Continue\r\n\r\n"
+                    self._flush(conn)
+                    if not conn.is_open:
+                        return
+            body = conn.request.body.feed(conn.buf) if conn.request.body else b""
+        except _Reject as reject:
+            self._reject(conn, reject)
+            return
+        if body is not None:
+            self._answer(conn, conn.request, body)
+
+    def _answer(self, conn: _Conn, request: _Request, body: bytes) -> None:
+        received = time.monotonic()
+        self.nr += 1
+        if self.nr >= self.max_requests:
+            self.log.info("Autorestarting worker after current request.")
+            self.alive = False
+        environ = self._environ(conn, request, body)
+        conn.served += 1
+        close = (
+            not request.keep_alive or conn.close_after or not self.alive or conn.served >= MAX_REQUESTS_PER_CONNECTION
+        )
+        head = request.method == "HEAD"
+        try:
+            status, headers, payload = self._call_app(environ)
+            close = close or any(name.lower() == "connection" and "close" in value.lower() for name, value in headers)
+            keep_alive_header = b"keep-alive" if request.version == "HTTP/1.0" else b""
+            response = _frame(status, headers, payload, head=head, connection=b"close" if close else keep_alive_header)
+        except Exception:
+            request_id = ids.new("req")
+            logger.exception("http.unhandled", extra={"request_id": request_id, "path": environ["PATH_INFO"]})
+            status, headers, payload = "500 Internal Server Error", [], b""
+            description = f"Something went wrong on our side; quote request id {request_id} if you contact support"
+            response = _json_error(500, "SERVER_ERROR", description, request_id, head=head)
+            close = True
+        self.log.access(
+            _Logged(status, headers, len(payload)),
+            request.fields,
+            environ,
+            dt.timedelta(seconds=time.monotonic() - received),
+        )
+        self._respond(conn, response, close)
+
+    def _call_app(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+        """Run the WSGI app to the end: its status, headers and whole body.
+
+        Raises:
+            Exception: whatever the app raised, or ValueError for a status or header we cannot send.
+        """
+        started: list[tuple[str, list[tuple[str, str]]]] = []
+        chunks: list[bytes] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            # Nothing is sent before the app returns, so a later call with exc_info may replace these.
+            if started and exc_info is None:
+                raise AssertionError("start_response called a second time without exc_info")
+            started[:] = [(status, headers)]
+            return chunks.append
+
+        result = self.wsgi(environ, start_response)
+        try:
+            chunks.extend(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        if not started:
+            raise ValueError("the app returned without calling start_response")
+        status, headers = started[0]
+        # A CR or LF from the app would let it (or whoever fed it) write a second response.
+        if not _APP_STATUS.fullmatch(status.encode("latin-1")):
+            raise ValueError(f"the app answered an invalid status {status!r}")
+        for name, value in headers:
+            if not _TOKEN.fullmatch(name.encode("latin-1")) or not _FIELD_VALUE.fullmatch(value.encode("latin-1")):
+                raise ValueError(f"the app answered an invalid header {name!r}")
+        return status, headers, b"".join(chunks)
+
+    def _environ(self, conn: _Conn, request: _Request, body: bytes) -> dict[str, Any]:
+        local = conn.local
+        peer = conn.peer if isinstance(conn.peer, tuple) else ("", "")
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": request.method,
+            "SCRIPT_NAME": "",
+            # PEP 3333: PATH_INFO is the percent-decoded path, its bytes carried in a latin-1 str.
+            "PATH_INFO": urllib.parse.unquote_to_bytes(request.path).decode("latin-1"),
+            "QUERY_STRING": request.query,
+            "RAW_URI": request.target,
+            "SERVER_PROTOCOL": request.version,
+            "SERVER_NAME": str(local[0]) if isinstance(local, tuple) else str(local),
+            "SERVER_PORT": str(local[1]) if isinstance(local, tuple) else "",
+            "REMOTE_ADDR": str(peer[0]),
+            "REMOTE_PORT": str(peer[1]),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": self.cfg.workers > 1,
+            "wsgi.run_once": False,
+            "wsgi.input_terminated": True,
+        }
+        if request.body is not None:
+            # A chunked body arrives decoded, so the app sees it like any other: with its length.
+            environ["CONTENT_LENGTH"] = str(len(body))
+        for name, value in request.fields:
+            if name == "content-type":
+                environ["CONTENT_TYPE"] = value
+            elif name in ("content-length", "transfer-encoding") or "_" in name:
+                # X_Api_Key and X-Api-Key would both become HTTP_X_API_KEY: drop the ambiguous
+                # spelling, as gunicorn does, so a proxy's header cannot be shadowed.
+                continue
+            else:
+                key = "HTTP_" + name.upper().replace("-", "_")
+                environ[key] = f"{environ[key]},{value}" if key in environ else value
+        return environ
+
+    def _reject(self, conn: _Conn, reject: _Reject) -> None:
+        request = conn.request
+        head = request is not None and request.method == "HEAD"
+        request_id = ids.new("req")
+        response = _json_error(reject.status, reject.code, reject.description, request_id, head=head)
+        self.log.warning("Refused a request from %s: %s %s", self._peer_ip(conn), reject.status, reject)
+        environ = {
+            "REQUEST_METHOD": request.method if request else "-",
+            "RAW_URI": request.target if request else "-",
+            "PATH_INFO": request.path if request else "-",
+            "SERVER_PROTOCOL": request.version if request else "-",
+            "REMOTE_ADDR": self._peer_ip(conn),
+        }
+        status = f"{reject.status} {HTTPStatus(reject.status).phrase}"
+        elapsed = dt.timedelta(seconds=time.monotonic() - conn.started)
+        sent = len(response) - response.index(b"\r\n\r\n") - 4
+        self.log.access(_Logged(status, [], sent), request.fields if request else [], environ, elapsed)
+        self._respond(conn, response, close=True)
+
+    @staticmethod
+    def _peer_ip(conn: _Conn) -> str:
+        return str(conn.peer[0]) if isinstance(conn.peer, tuple) else ""
+
+    def _respond(self, conn: _Conn, response: bytes, close: bool) -> None:
+        """Queue an answer; nothing more is read from the connection until it is written."""
+        conn.out += response
+        conn.close_after = conn.close_after or close
+        conn.state = _State.WRITING
+        self._set_deadline(conn, time.monotonic() + self._read_timeout_s)
+        self._flush(conn)
+
+    def _flush(self, conn: _Conn) -> None:
+        try:
+            while conn.out:
+                sent = conn.sock.send(conn.out)
+                del conn.out[:sent]
+        except BlockingIOError:
+            pass
+        except OSError:
+            self._close(conn)
+            return
+        if not conn.out and conn.state is _State.WRITING:
+            self._written(conn)
+        self._watch(conn)
+
+    def _written(self, conn: _Conn) -> None:
+        now = time.monotonic()
+        if conn.close_after or not self.alive:
+            try:
+                conn.sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                self._close(conn)
+                return
+            conn.state = _State.CLOSING
+            conn.buf.clear()
+            self._set_deadline(conn, now + LINGER_S)
+        elif conn.buf:
+            # The next request was pipelined behind this one: take it on the next turn of the loop,
+            # so one connection's queue cannot starve the others.
+            self._begin(conn, now)
+            self._ready.append(conn)
+        else:
+            conn.state = _State.IDLE
+            conn.request = None
+            self._set_deadline(conn, now + self._keepalive_s)
+
+    def _watch(self, conn: _Conn) -> None:
+        if not conn.is_open:
+            return
+        events = selectors.EVENT_WRITE if conn.out else 0
+        if conn.state is not _State.WRITING:
+            events |= selectors.EVENT_READ
+        if events != conn.events:
+            self._selector.modify(conn.sock, events, conn)
+            conn.events = events
+
+    def _set_deadline(self, conn: _Conn, at: float) -> None:
+        # Entries are never removed: a changed deadline leaves a stale one that _expire skips.
+        conn.deadline = at
+        heapq.heappush(self._deadlines, (at, conn.serial, conn))
+
+    def _expire(self, now: float) -> None:
+        while self._deadlines and self._deadlines[0][0] <= now:
+            at, _, conn = heapq.heappop(self._deadlines)
+            if not conn.is_open or conn.deadline != at:
+                continue
+            if conn.state is _State.READING:
+                description = f"The request was not received in full within {self._read_timeout_s:g} s"
+                with self._contained(conn):
+                    self._reject(conn, _Reject(408, description, "REQUEST_TIMEOUT_ERROR"))
+            else:
+                # Idle past the keep-alive time, an answer the client would not read, or lingering done.
+                self._close(conn)
+
+    def _close(self, conn: _Conn) -> None:
+        if not conn.is_open:
+            return
+        conn.is_open = False
+        self._conns.discard(conn)
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(conn.sock)
+        conn.sock.close()
+        conn.buf.clear()
+        conn.out.clear()
