@@ -27,6 +27,7 @@ import errno
 import heapq
 import io
 import itertools
+import json
 import logging
 import os
 import re
@@ -625,7 +626,7 @@ class EdgeWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped
             description = f"Something went wrong on our side; quote request id {request_id} if you contact support"
             response = _json_error(500, "SERVER_ERROR", description, request_id, head=head)
             close = True
-        self.log.access(
+        self._log_access(
             _Logged(status, headers, len(payload)),
             request.fields,
             environ,
@@ -721,8 +722,14 @@ class EdgeWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped
         status = f"{reject.status} {HTTPStatus(reject.status).phrase}"
         elapsed = dt.timedelta(seconds=time.monotonic() - conn.started)
         sent = len(response) - response.index(b"\r\n\r\n") - 4
-        self.log.access(_Logged(status, [], sent), request.fields if request else [], environ, elapsed)
+        self._log_access(_Logged(status, [], sent), request.fields if request else [], environ, elapsed)
         self._respond(conn, response, close=True)
+
+    def _log_access(self, logged: _Logged, fields: Any, environ: dict[str, Any], elapsed: dt.timedelta) -> None:
+        # The access log format is JSON with the path inside quotes, and the path is the client's
+        # choice: escape it as JSON, except the quotes, which gunicorn's own escaping adds.
+        escaped = json.dumps(str(environ.get("PATH_INFO", "")))[1:-1].replace('\\"', '"')
+        self.log.access(logged, fields, {**environ, "PATH_INFO": escaped}, elapsed)
 
     @staticmethod
     def _peer_ip(conn: _Conn) -> str:

@@ -476,6 +476,7 @@ def test_a_chunked_body_is_decoded_for_the_app(edge: Server) -> None:
 def test_the_access_log_line_is_json(edge: Server) -> None:
     exchange(edge.port, _get(b"Connection: close"))
     exchange(edge.port, b"BROKEN\r\n\r\n")
+    exchange(edge.port, b"GET /api/v1/%22quoted%22%5C%0A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 
     def logged() -> list[dict[str, Any]]:
         lines = [json.loads(line) for line in edge.lines if line.startswith('{"ts"')]
@@ -485,6 +486,7 @@ def test_the_access_log_line_is_json(edge: Server) -> None:
     ok = [line for line in logged() if line["path"] == "/api/v1/test/jobs/status" and line["status"] == 200]
     assert ok and ok[-1]["method"] == "GET" and isinstance(ok[-1]["ms"], int)
     assert any(line["status"] == 400 and line["method"] == "-" for line in logged())
+    wait_until(lambda: any(line["path"] == '/api/v1/"quoted"\\\n' for line in logged()), timeout_s=5)
 
 
 # ---- the WSGI contract, with probe_app --------------------------------------------------------------
