@@ -6,8 +6,9 @@ parser gives are HTML. ``EdgeWorker`` keeps the arbiter (processes, signals, gra
 the ``--timeout`` watchdog) and replaces the reading:
 
 - one ``selectors`` loop per process accepts connections and reads heads and bodies without
-  blocking, under fixed size limits and one deadline per request (``HTTP_READ_TIMEOUT_S``), with
-  keep-alive (``HTTP_KEEPALIVE_S``), pipelining and ``Expect: 100-continue``;
+  blocking, under fixed size limits (parsed by ``infra/http1.py``) and one deadline per request
+  (``HTTP_READ_TIMEOUT_S``), with keep-alive (``HTTP_KEEPALIVE_S``), pipelining and
+  ``Expect: 100-continue``;
 - only a complete request reaches the WSGI app, called in the loop's own thread: the app is short
   CPU and database work, so a thread pool would only add GIL contention;
 - the answer is buffered and written whenever the socket can take it, under the same deadline;
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import email.utils
 import enum
 import errno
 import heapq
@@ -30,7 +30,6 @@ import itertools
 import json
 import logging
 import os
-import re
 import selectors
 import socket
 import sys
@@ -43,19 +42,12 @@ from typing import Any
 
 from gunicorn.workers import base  # type: ignore[import-untyped]  # gunicorn ships no type hints
 
+from infra import http1
 from shared import ids
 from shared.config import settings
-from shared.models import dumps
 
 logger = logging.getLogger(__name__)
 
-# The limits gunicorn's own parser enforced (its defaults), plus a bound on the whole head.
-MAX_REQUEST_LINE = 4094
-MAX_FIELD_LINE = 8190
-MAX_FIELDS = 100
-MAX_HEAD = 64 * 1024
-# A chunk-size line is a few hex digits; extensions are allowed but nobody needs kilobytes of them.
-MAX_CHUNK_LINE = 1024
 RECV_BYTES = 64 * 1024
 # Closing a socket that still has unread input makes the kernel send a reset, which can destroy
 # the answer before the client reads it (a 413 sent while the body is still arriving). So after
@@ -69,294 +61,6 @@ LINGER_S = 2.0
 MAX_REQUESTS_PER_CONNECTION = 100
 # The longest the loop sleeps, so that notify() feeds gunicorn's watchdog while nothing happens.
 TICK_S = 1.0
-
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_FIELD_VALUE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*")
-_TARGET = re.compile(rb"/[\x21-\x7e]*|[A-Za-z][A-Za-z0-9+.\-]*://[\x21-\x7e]+")
-_VERSION = re.compile(rb"HTTP/([0-9])\.([0-9])")
-_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[\t\x20-\x7e\x80-\xff]*)?")
-_CONTENT_LENGTH = re.compile(r"[0-9]+")
-_APP_STATUS = re.compile(rb"[2-5][0-9][0-9] [\t\x20-\x7e\x80-\xff]*")
-# We frame (Content-Length, Connection) and date every response ourselves, so the app's say is dropped.
-_OURS = frozenset(
-    {"connection", "date", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
-)
-_NO_BODY = frozenset({204, 304})
-
-
-class _Reject(Exception):
-    """A request we answer with our JSON error shape and then close the connection."""
-
-    def __init__(self, status: int, description: str, code: str = "BAD_REQUEST_ERROR") -> None:
-        super().__init__(description)
-        self.status, self.description, self.code = status, description, code
-
-
-def _take_line(buf: bytearray, start: int, limit: int, too_long: tuple[int, str]) -> bytes | None:
-    """The line at ``start`` without its CRLF, or None while it is incomplete.
-
-    Raises:
-        _Reject: ``too_long`` if the line is over ``limit`` bytes; 400 for a bare CR or LF.
-    """
-    end = buf.find(b"\n", start, start + limit + 2)
-    if end < 0:
-        if len(buf) - start > limit + 1:
-            raise _Reject(*too_long)
-        return None
-    if end == start or buf[end - 1] != 0x0D:
-        raise _Reject(400, "HTTP lines must end with CRLF, not a bare LF")
-    line = bytes(buf[start : end - 1])
-    if b"\r" in line:
-        raise _Reject(400, "HTTP lines must not contain a bare CR")
-    return line
-
-
-def _field(line: bytes) -> tuple[bytes, bytes]:
-    if line[:1] in (b" ", b"\t"):
-        raise _Reject(400, "Header lines must not be folded (obs-fold)")
-    name, colon, value = line.partition(b":")
-    if not colon or not _TOKEN.fullmatch(name):
-        raise _Reject(400, "A header has an invalid name (or space before its colon)")
-    value = value.strip(b" \t")
-    if not _FIELD_VALUE.fullmatch(value):
-        raise _Reject(400, "Header values must not contain control characters")
-    return name, value
-
-
-class _Head:
-    """Reads one request head line by line as bytes arrive, refusing it as soon as a limit is crossed."""
-
-    __slots__ = ("end", "fields", "request_line")
-
-    def __init__(self) -> None:
-        self.end = 0  # where the next unread line starts in the connection's buffer
-        self.request_line = b""
-        self.fields: list[tuple[bytes, bytes]] = []
-
-    def feed(self, buf: bytearray) -> bool:
-        """True once the head is complete (it ends at ``self.end``).
-
-        Raises:
-            _Reject: 400 for malformed lines, 414 for a long request line, 431 for a large head.
-        """
-        while True:
-            if not self.request_line:
-                line = _take_line(buf, self.end, MAX_REQUEST_LINE, (414, "The request line is too long"))
-            else:
-                line = _take_line(buf, self.end, MAX_FIELD_LINE, (431, "A header line is too long"))
-            if line is None:
-                if len(buf) > MAX_HEAD:
-                    raise _Reject(431, "The request head is too large")
-                return False
-            self.end += len(line) + 2
-            if self.end > MAX_HEAD:
-                raise _Reject(431, "The request head is too large")
-            if not self.request_line:
-                # RFC 9112 §2.2: ignore empty lines before a request (some clients end a body with CRLF).
-                self.request_line = line
-                continue
-            if not line:
-                return True
-            if len(self.fields) == MAX_FIELDS:
-                raise _Reject(431, f"A request may have at most {MAX_FIELDS} headers")
-            self.fields.append(_field(line))
-
-
-@dataclass(slots=True)
-class _FixedBody:
-    length: int
-
-    def feed(self, buf: bytearray) -> bytes | None:
-        """The body once all of it has arrived, taken out of ``buf``."""
-        if len(buf) < self.length:
-            return None
-        body = bytes(buf[: self.length])
-        del buf[: self.length]
-        return body
-
-
-class _ChunkedBody:
-    """Decodes ``Transfer-Encoding: chunked`` as it arrives, under the same size limit as any body."""
-
-    __slots__ = ("body", "budget", "limit", "need", "trailers")
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        # Framing may cost as much as the body again; beyond that it is not a client sending JSON.
-        self.budget = 2 * limit + MAX_HEAD
-        self.body = bytearray()
-        self.need = 0  # data bytes of the current chunk still to read
-        self.trailers = -1  # -1 until the last chunk; then the number of trailer lines read
-
-    def _consume(self, buf: bytearray, n: int) -> None:
-        del buf[:n]
-        self.budget -= n
-        if self.budget < 0:
-            raise _Reject(413, f"The request body must be at most {self.limit} bytes")
-
-    def feed(self, buf: bytearray) -> bytes | None:
-        """The decoded body once the last chunk and trailers have arrived, taken out of ``buf``.
-
-        Raises:
-            _Reject: 400 for bad framing, 413 over the size limit, 431 for too many trailers.
-        """
-        while True:
-            if self.need:
-                if len(buf) < self.need + 2:
-                    return None
-                if buf[self.need : self.need + 2] != b"\r\n":
-                    raise _Reject(400, "A chunk's data must be followed by CRLF")
-                self.body += buf[: self.need]
-                self._consume(buf, self.need + 2)
-                self.need = 0
-            limit = MAX_CHUNK_LINE if self.trailers < 0 else MAX_FIELD_LINE
-            line = _take_line(buf, 0, limit, (400, "A chunk-size or trailer line is too long"))
-            if line is None:
-                return None
-            self._consume(buf, len(line) + 2)
-            if self.trailers >= 0:
-                if not line:
-                    return bytes(self.body)
-                self.trailers += 1
-                if self.trailers > MAX_FIELDS:
-                    raise _Reject(431, f"A request may have at most {MAX_FIELDS} trailers")
-                _field(line)  # validated, then dropped: the app sees a plain body
-                continue
-            size = _CHUNK_SIZE.fullmatch(line)
-            if not size:
-                raise _Reject(400, "A chunk-size line is malformed")
-            self.need = int(size[1], 16)
-            if len(self.body) + self.need > self.limit:
-                raise _Reject(413, f"The request body must be at most {self.limit} bytes")
-            if not self.need:
-                self.trailers = 0
-
-
-@dataclass(slots=True)
-class _Request:
-    method: str
-    target: str
-    path: str  # still percent-encoded
-    query: str
-    version: str
-    fields: list[tuple[str, str]]  # lower-case names, in the order received
-    keep_alive: bool
-    expect_continue: bool
-    body: _FixedBody | _ChunkedBody | None
-
-
-def _request(head: _Head, max_body: int) -> _Request:
-    """The request a complete head describes, with its framing checked.
-
-    Raises:
-        _Reject: 400, 413, 417, 501 or 505.
-    """
-    parts = head.request_line.split(b" ")
-    if len(parts) != 3 or not _TOKEN.fullmatch(parts[0]) or not _TARGET.fullmatch(parts[1]):
-        raise _Reject(400, "The request line must be: METHOD /path HTTP/1.1")
-    version = _VERSION.fullmatch(parts[2])
-    if not version:
-        raise _Reject(400, "The request line must be: METHOD /path HTTP/1.1")
-    if version[1] != b"1":
-        raise _Reject(505, "Only HTTP/1.0 and HTTP/1.1 are supported")
-    http11 = version[2] != b"0"
-    target = parts[1].decode("ascii")
-    if target.startswith("/"):
-        path, _, query = target.partition("?")
-    else:  # absolute-form, which RFC 9112 §3.2.2 says servers must accept
-        try:
-            split = urllib.parse.urlsplit(target)
-        except ValueError:
-            raise _Reject(400, "The request target is not a valid URL") from None
-        path, query = split.path or "/", split.query
-    fields = [(name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in head.fields]
-
-    def values(name: str) -> list[str]:
-        return [value for key, value in fields if key == name]
-
-    hosts, lengths, codings = values("host"), values("content-length"), values("transfer-encoding")
-    # RFC 9112 §3.2: exactly one Host in HTTP/1.1; §6.3: conflicting framing is refused, not guessed.
-    if len(hosts) > 1 or (http11 and not hosts):
-        raise _Reject(400, "An HTTP/1.1 request must have exactly one Host header")
-    if len(lengths) > 1:
-        raise _Reject(400, "A request must not have more than one Content-Length header")
-    if lengths and codings:
-        raise _Reject(400, "A request must not have both Content-Length and Transfer-Encoding")
-    body: _FixedBody | _ChunkedBody | None = None
-    if lengths:
-        if not _CONTENT_LENGTH.fullmatch(lengths[0]):
-            raise _Reject(400, "Content-Length must be a whole number of bytes")
-        # Compare digit counts first: int() of thousands of digits is slow, or refused outright.
-        digits = lengths[0].lstrip("0") or "0"
-        if len(digits) > len(str(max_body)) or int(digits) > max_body:
-            raise _Reject(413, f"The request body must be at most {max_body} bytes")
-        body = _FixedBody(int(digits)) if digits != "0" else None
-    elif codings:
-        if not http11:
-            raise _Reject(400, "HTTP/1.0 requests must not use Transfer-Encoding")
-        if [coding.strip().lower() for coding in ",".join(codings).split(",")] != ["chunked"]:
-            raise _Reject(501, "The only Transfer-Encoding accepted is chunked")
-        body = _ChunkedBody(max_body)
-    expect = values("expect")
-    if expect and http11 and [value.lower() for value in expect] != ["100-continue"]:
-        raise _Reject(417, "The only expectation supported is 100-continue")
-    tokens = {token.strip().lower() for value in values("connection") for token in value.split(",")}
-    return _Request(
-        method=parts[0].decode("ascii"),
-        target=target,
-        path=path,
-        query=query,
-        version=parts[2].decode("ascii"),
-        fields=fields,
-        keep_alive="close" not in tokens if http11 else "keep-alive" in tokens,
-        expect_continue=bool(expect) and http11 and body is not None,
-        body=body,
-    )
-
-
-_date_cache: tuple[int, bytes] = (0, b"")
-
-
-def _http_date() -> bytes:
-    global _date_cache
-    now = int(time.time())
-    if _date_cache[0] != now:
-        _date_cache = (now, email.utils.formatdate(now, usegmt=True).encode("ascii"))
-    return _date_cache[1]
-
-
-def _frame(status: str, headers: list[tuple[str, str]], body: bytes, *, head: bool, connection: bytes) -> bytes:
-    """One response: the app's headers, then our Content-Length, Date and Connection, then the body."""
-    code = int(status[:3])
-    lines = [b"HTTP/1.1 " + status.encode("latin-1")]
-    declared = None
-    for name, value in headers:
-        lower = name.lower()
-        if lower == "content-length":
-            declared = value
-        elif lower not in _OURS:
-            lines.append(name.encode("latin-1") + b": " + value.encode("latin-1"))
-    has_body = code not in _NO_BODY
-    if has_body:
-        # A HEAD answer announces the length the GET would have had, if the app said it.
-        length = declared if head and declared is not None else str(len(body))
-        lines.append(b"Content-Length: " + length.encode("latin-1"))
-    lines.append(b"Date: " + _http_date())
-    if connection:
-        lines.append(b"Connection: " + connection)
-    return b"\r\n".join(lines) + b"\r\n\r\n" + (body if has_body and not head else b"")
-
-
-def _json_error(status: int, code: str, description: str, request_id: str, *, head: bool) -> bytes:
-    """Our error shape, like infra/wsgi.py's and shared/http.py's, for answers the edge makes itself."""
-    body = dumps({"error": {"code": code, "description": description, "field": None}}).encode()
-    headers = [
-        ("Content-Type", "application/json"),
-        ("X-Request-Id", request_id),
-        # Browsers can only read the error if it carries CORS headers, like our routes' answers.
-        ("Access-Control-Allow-Origin", settings().cors_allow_origin),
-    ]
-    return _frame(f"{status} {HTTPStatus(status).phrase}", headers, body, head=head, connection=b"close")
 
 
 @dataclass(slots=True)
@@ -407,8 +111,8 @@ class _Conn:
         self.events = 0
         self.buf = bytearray()
         self.out = bytearray()
-        self.head = _Head()
-        self.request: _Request | None = None
+        self.head = http1.Head()
+        self.request: http1.Request | None = None
         self.close_after = False
         self.started = 0.0
         self.is_open = True
@@ -576,7 +280,7 @@ class EdgeWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped
     def _begin(self, conn: _Conn, now: float) -> None:
         """A request has started arriving: it has ``HTTP_READ_TIMEOUT_S`` to arrive in full."""
         conn.state = _State.READING
-        conn.head = _Head()
+        conn.head = http1.Head()
         conn.request = None
         conn.started = now
         self._set_deadline(conn, now + self._read_timeout_s)
@@ -587,7 +291,7 @@ class EdgeWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped
             if conn.request is None:
                 if not conn.head.feed(conn.buf):
                     return
-                conn.request = _request(conn.head, self._max_body)
+                conn.request = http1.parse_request(conn.head, self._max_body)
                 del conn.buf[: conn.head.end]
                 if conn.request.expect_continue and not conn.buf:
                     # Only now, with the length accepted: curl waits for this before sending a body.
@@ -596,13 +300,13 @@ class EdgeWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped
                     if not conn.is_open:
                         return
             body = conn.request.body.feed(conn.buf) if conn.request.body else b""
-        except _Reject as reject:
+        except http1.Reject as reject:
             self._reject(conn, reject)
             return
         if body is not None:
             self._answer(conn, conn.request, body)
 
-    def _answer(self, conn: _Conn, request: _Request, body: bytes) -> None:
+    def _answer(self, conn: _Conn, request: http1.Request, body: bytes) -> None:
         received = time.monotonic()
         self.nr += 1
         if self.nr >= self.max_requests:
@@ -618,13 +322,15 @@ class EdgeWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped
             status, headers, payload = self._call_app(environ)
             close = close or any(name.lower() == "connection" and "close" in value.lower() for name, value in headers)
             keep_alive_header = b"keep-alive" if request.version == "HTTP/1.0" else b""
-            response = _frame(status, headers, payload, head=head, connection=b"close" if close else keep_alive_header)
+            response = http1.frame(
+                status, headers, payload, head=head, connection=b"close" if close else keep_alive_header
+            )
         except Exception:
             request_id = ids.new("req")
             logger.exception("http.unhandled", extra={"request_id": request_id, "path": environ["PATH_INFO"]})
             status, headers, payload = "500 Internal Server Error", [], b""
             description = f"Something went wrong on our side; quote request id {request_id} if you contact support"
-            response = _json_error(500, "SERVER_ERROR", description, request_id, head=head)
+            response = http1.json_error(500, "SERVER_ERROR", description, request_id, head=head)
             close = True
         self._log_access(
             _Logged(status, headers, len(payload)),
@@ -659,15 +365,10 @@ class EdgeWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped
         if not started:
             raise ValueError("the app returned without calling start_response")
         status, headers = started[0]
-        # A CR or LF from the app would let it (or whoever fed it) write a second response.
-        if not _APP_STATUS.fullmatch(status.encode("latin-1")):
-            raise ValueError(f"the app answered an invalid status {status!r}")
-        for name, value in headers:
-            if not _TOKEN.fullmatch(name.encode("latin-1")) or not _FIELD_VALUE.fullmatch(value.encode("latin-1")):
-                raise ValueError(f"the app answered an invalid header {name!r}")
+        http1.check_response_head(status, headers)
         return status, headers, b"".join(chunks)
 
-    def _environ(self, conn: _Conn, request: _Request, body: bytes) -> dict[str, Any]:
+    def _environ(self, conn: _Conn, request: http1.Request, body: bytes) -> dict[str, Any]:
         local = conn.local
         peer = conn.peer if isinstance(conn.peer, tuple) else ("", "")
         environ: dict[str, Any] = {
@@ -706,11 +407,11 @@ class EdgeWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped
                 environ[key] = f"{environ[key]},{value}" if key in environ else value
         return environ
 
-    def _reject(self, conn: _Conn, reject: _Reject) -> None:
+    def _reject(self, conn: _Conn, reject: http1.Reject) -> None:
         request = conn.request
         head = request is not None and request.method == "HEAD"
         request_id = ids.new("req")
-        response = _json_error(reject.status, reject.code, reject.description, request_id, head=head)
+        response = http1.json_error(reject.status, reject.code, reject.description, request_id, head=head)
         self.log.warning("Refused a request from %s: %s %s", self._peer_ip(conn), reject.status, reject)
         environ = {
             "REQUEST_METHOD": request.method if request else "-",
@@ -801,7 +502,7 @@ class EdgeWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped
             if conn.state is _State.READING:
                 description = f"The request was not received in full within {self._read_timeout_s:g} s"
                 with self._contained(conn):
-                    self._reject(conn, _Reject(408, description, "REQUEST_TIMEOUT_ERROR"))
+                    self._reject(conn, http1.Reject(408, description, "REQUEST_TIMEOUT_ERROR"))
             else:
                 # Idle past the keep-alive time, an answer the client would not read, or lingering done.
                 self._close(conn)
