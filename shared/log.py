@@ -50,3 +50,6 @@ def configure(level: str = "INFO") -> None:
     root.setLevel(level)
     for noisy in ("urllib3", "botocore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # A receiver's malformed answer is recorded on its attempt; urllib3's own traceback for it
+    # ("Failed to parse headers") would only repeat that, once per attempt.
+    logging.getLogger("urllib3.connection").setLevel(logging.ERROR)
