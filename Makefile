@@ -15,17 +15,21 @@ $(STAMP): requirements.txt requirements-dev.txt infra/requirements-server.txt
 	$(PY) -m pip install --quiet --no-deps --editable .   # the `gateway` command
 	touch $(STAMP)
 
+# The test merchant (and any receiver you run) is on localhost, which the gateway refuses as a
+# webhook target unless told otherwise; a deployment never sets this.
+LOCAL_ENV := WEBHOOK_ALLOW_PRIVATE_TARGETS=$${WEBHOOK_ALLOW_PRIVATE_TARGETS:-true}
+
 up: $(STAMP) widget
-	$(PY) -m infra.local up
+	$(LOCAL_ENV) $(PY) -m infra.local up
 
 prepare: $(STAMP)
 	$(PY) -m infra.local prepare
 
 api: $(STAMP)
-	$(PY) -m infra.local api
+	$(LOCAL_ENV) $(PY) -m infra.local api
 
 poller: $(STAMP)
-	$(PY) -m infra.local poller
+	$(LOCAL_ENV) $(PY) -m infra.local poller
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -10,7 +10,8 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 BENCH_ENV: dict[str, str] = {
     "DATABASE_URL": DATABASE_URL,
     "REDIS_URL": REDIS_URL,
-    "GATEWAY_ENV": "test",  # webhooks may go to loopback
+    "GATEWAY_ENV": "test",
+    "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",  # the receivers are on loopback
     "TEST_MODE": "true",
     "TEST_PAYMENT_SUCCESS": "true",
     "TEST_PROCESSING_DELAY": "0",

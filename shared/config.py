@@ -79,9 +79,11 @@ class Settings:
     # Where things live.
     database_url: str
     redis_url: str
-    # "local" allows webhooks to loopback/private addresses (the test merchant is on localhost);
-    # "production" refuses them.
+    # "production" needs real secrets; "local" and "test" are for development machines and CI.
     environment: str
+    # Webhook targets on loopback, private, link-local, CGNAT or metadata addresses are refused
+    # unless this is set: make up, the tests and docker-compose set it (the test merchant is local).
+    allows_private_webhook_targets: bool
     # Used only when GATEWAY_SECRETS_ID is not set (see shared/secrets.py).
     secret_key: str
     encryption_key: str
@@ -127,10 +129,6 @@ class Settings:
     job_invoker: str
     lambda_function_prefix: str
 
-    @property
-    def allows_private_webhook_targets(self) -> bool:
-        return self.environment != "production"
-
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Self:
         environment = env.get("GATEWAY_ENV", "local").strip().lower()
@@ -156,6 +154,7 @@ class Settings:
             database_url=env.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/gateway"),
             redis_url=env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
             environment=environment,
+            allows_private_webhook_targets=_bool(env, "WEBHOOK_ALLOW_PRIVATE_TARGETS", False),
             secret_key=secret_key or "local-development-secret-key",
             encryption_key=encryption_key or "local-development-encryption-key",
             port=_number(env, "PORT", 8000, int),

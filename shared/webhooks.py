@@ -68,30 +68,44 @@ class AttemptResult:
 
 
 def validate_url(url: str, settings: Settings) -> str:
-    """Raises InvalidRequest unless ``url`` is an absolute http(s) URL we are allowed to call."""
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+    """Raises InvalidRequest unless ``url`` is an absolute http(s) URL we are allowed to call.
+
+    The host must resolve now, and (unless private targets are allowed) only to public addresses.
+    """
+    try:
+        parsed = urllib.parse.urlsplit(url)
+        host = parsed.hostname
+    except ValueError:
+        raise InvalidRequest("url is not a valid URL", field="url") from None
+    if parsed.scheme not in ("http", "https") or not host:
         raise InvalidRequest("url must be an absolute http:// or https:// URL", field="url")
     if parsed.username or parsed.password:
         raise InvalidRequest("url must not contain credentials", field="url")
     try:
-        _ = parsed.port
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
     except ValueError:
         raise InvalidRequest("url has an invalid port", field="url") from None
-    if not settings.allows_private_webhook_targets:
-        try:
-            _public_address(parsed.hostname, parsed.port or 443)
-        except TargetRefused as exc:
-            raise InvalidRequest(f"url is not allowed: {exc}", field="url") from None
+    try:
+        if settings.allows_private_webhook_targets:
+            _resolve(host, port)
+        else:
+            _public_address(host, port)
+    except TargetRefused as exc:
+        raise InvalidRequest(f"url is not allowed: {exc}", field="url") from None
     return url
 
 
-def _public_address(host: str, port: int) -> str:
+def _resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
+    except (socket.gaierror, UnicodeError, ValueError) as exc:
+        # UnicodeError: a label over 63 characters (IDNA); ValueError: a NUL in the name.
         raise TargetRefused(f"cannot resolve {host}") from exc
-    addresses = [str(info[4][0]) for info in infos]
+    return [str(info[4][0]) for info in infos]
+
+
+def _public_address(host: str, port: int) -> str:
+    addresses = _resolve(host, port)
     for address in addresses:
         if not _is_public(ipaddress.ip_address(address.split("%")[0])):
             raise TargetRefused(f"{host} resolves to a non-public address")

@@ -15,6 +15,7 @@ TEST_ENV = {
     "DATABASE_URL": os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/gateway_test"),
     "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
     "GATEWAY_ENV": "test",
+    "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",  # receivers run on loopback
     "TEST_MODE": "true",
     "TEST_PROCESSING_DELAY": "0",
     "WEBHOOK_RETRY_INTERVALS_TEST": "true",

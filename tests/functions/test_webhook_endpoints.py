@@ -5,21 +5,47 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from shared import db, signing, webhooks
 from shared.config import Settings
 from shared.errors import InvalidRequest
 from shared.models import EVENT_TYPES
-from tests.conftest import Api, Poller, Receiver, payment_body, settled_payment, wait_until
+from tests.conftest import (
+    ROOT,
+    Api,
+    Poller,
+    Receiver,
+    free_port,
+    payment_body,
+    settled_payment,
+    stop_process,
+    wait_until,
+)
 
 PRODUCTION = Settings.from_env({"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEY": "x", "GATEWAY_ENCRYPTION_KEY": "e"})
-TEST = Settings.from_env({"GATEWAY_ENV": "test"})
-ENDPOINT_KEYS = {"id", "entity", "url", "events", "enabled", "description", "secret", "created_at", "updated_at"}
+TEST = Settings.from_env({"GATEWAY_ENV": "test", "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"})
+TEST_DEFAULTS = Settings.from_env({"GATEWAY_ENV": "test"})
+ENDPOINT_KEYS = {
+    "id",
+    "entity",
+    "livemode",
+    "url",
+    "events",
+    "enabled",
+    "description",
+    "secret",
+    "created_at",
+    "updated_at",
+}
 
 
 def create_endpoint(api: Api, url: str, **fields: Any) -> dict[str, Any]:
@@ -436,7 +462,7 @@ def test_after_rotation_deliveries_are_signed_with_the_new_and_the_old_secret(
         Webhook(signing.new_secret()).verify(sent.body, headers)
 
 
-# ---- production refuses private targets ----------------------------------------------------
+# ---- private targets are refused unless WEBHOOK_ALLOW_PRIVATE_TARGETS=true -----------------
 
 PRIVATE_URLS = [
     "http://127.0.0.1/x",
@@ -468,9 +494,29 @@ def test_production_refuses_urls_resolving_to_private_addresses(url: str) -> Non
     assert refused.value.status == 400
 
 
+@pytest.mark.parametrize("url", PRIVATE_URLS)
+def test_private_urls_are_refused_by_default_outside_production_too(url: str) -> None:
+    with pytest.raises(InvalidRequest):
+        webhooks.validate_url(url, TEST_DEFAULTS)
+
+
 @pytest.mark.parametrize("url", ["http://127.0.0.1/x", "http://localhost:4000/webhook", "http://10.0.0.1/"])
-def test_outside_production_private_urls_are_allowed(url: str) -> None:
+def test_private_urls_are_allowed_when_asked_for(url: str) -> None:
     assert webhooks.validate_url(url, TEST) == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://[::1", "http://exa mple.com/", "http://" + "a" * 64 + ".example/", "http://no-such-host.invalid/"],
+)
+def test_a_url_whose_host_does_not_parse_or_resolve_is_a_400(api: Api, url: str) -> None:
+    created = api.post("/webhook-endpoints", json={"url": url})
+    endpoint = api.post("/webhook-endpoints", json={"url": "http://127.0.0.1:9/x"}).json()
+    patched = api.patch(f"/webhook-endpoints/{endpoint['id']}", json={"url": url})
+
+    for answer in (created, patched):
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"]["field"] == "url"
 
 
 def test_production_accepts_a_public_ip_literal() -> None:
@@ -518,3 +564,36 @@ def test_send_outside_production_reaches_the_loopback_receiver(receiver: Receive
 
     assert result.ok and result.response_code == 200 and result.error is None
     assert receiver.events("payment.created")[0].headers["webhook-id"] == "evt_1"
+
+
+@pytest.fixture(scope="module")
+def default_api_url() -> Iterator[str]:
+    """An API server with the defaults a deployment has: private webhook targets refused."""
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "WEBHOOK_ALLOW_PRIVATE_TARGETS": "false"}
+    proc = subprocess.Popen([sys.executable, "-m", "infra.local", "api"], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}/api/v1"
+
+    def up() -> bool:
+        try:
+            return requests.get(f"{base}/test/jobs/status", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    try:
+        wait_until(up, timeout_s=60)
+        yield base
+    finally:
+        stop_process(proc)
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://localhost:4000/webhook"])
+def test_a_server_with_default_settings_refuses_private_targets_over_the_api(default_api_url: str, url: str) -> None:
+    api = Api(default_api_url)
+    created = api.post("/webhook-endpoints", json={"url": url})
+    endpoint = api.post("/webhook-endpoints", json={"url": "https://1.1.1.1/hook"}).json()
+    patched = api.patch(f"/webhook-endpoints/{endpoint['id']}", json={"url": url})
+
+    for answer in (created, patched):
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"]["field"] == "url" and "not allowed" in answer.json()["error"]["description"]

@@ -55,6 +55,7 @@ CONTAINER_SETTINGS = {
     "DATABASE_URL",
     "REDIS_URL",
     "SEED_WEBHOOK_URL",
+    "WEBHOOK_ALLOW_PRIVATE_TARGETS",  # the test merchant is a container on the compose network
     "AWS_ENDPOINT_URL",
     "AWS_DEFAULT_REGION",
     "AWS_ACCESS_KEY_ID",

@@ -13,7 +13,7 @@ def test_defaults_suit_a_local_machine() -> None:
     assert s.port == 8000
     assert s.webhook_retry_intervals_s == PRODUCTION_RETRY_INTERVALS_S
     assert s.webhook_retry_jitter == 0.2
-    assert s.allows_private_webhook_targets
+    assert not s.allows_private_webhook_targets  # refused unless WEBHOOK_ALLOW_PRIVATE_TARGETS says so
     assert not s.test_mode and s.test_payment_success
 
 
@@ -33,13 +33,18 @@ def test_custom_schedule_wins() -> None:
     assert Settings.from_env({"WEBHOOK_RETRY_INTERVALS": "0, 1,2.5"}).webhook_retry_intervals_s == (0, 1, 2.5)
 
 
-def test_production_refuses_private_targets_and_needs_its_secrets() -> None:
+def test_production_needs_its_secrets() -> None:
     with pytest.raises(ConfigError, match="GATEWAY_SECRET_KEY"):
         Settings.from_env({"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEY": "k"})
     assert Settings.from_env({"GATEWAY_ENV": "production", "GATEWAY_SECRETS_ID": "gw/prod"}).secrets_id == "gw/prod"
-    assert not Settings.from_env(
-        {"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEY": "k", "GATEWAY_ENCRYPTION_KEY": "e"}
-    ).allows_private_webhook_targets
+
+
+@pytest.mark.parametrize("environment", ["local", "test", "production"])
+def test_private_webhook_targets_are_allowed_only_when_asked_for_whatever_the_environment(environment: str) -> None:
+    env = {"GATEWAY_ENV": environment, "GATEWAY_SECRET_KEY": "k", "GATEWAY_ENCRYPTION_KEY": "e"}
+
+    assert not Settings.from_env(env).allows_private_webhook_targets
+    assert Settings.from_env({**env, "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}).allows_private_webhook_targets
 
 
 @pytest.mark.parametrize(

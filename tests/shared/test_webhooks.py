@@ -10,7 +10,7 @@ from shared.errors import InvalidRequest
 from shared.models import DeliveryStatus
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-TEST = Settings.from_env({"WEBHOOK_RETRY_INTERVALS_TEST": "true"})
+TEST = Settings.from_env({"WEBHOOK_RETRY_INTERVALS_TEST": "true", "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"})
 PROD = Settings.from_env({"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEY": "k", "GATEWAY_ENCRYPTION_KEY": "e"})
 
 
@@ -63,7 +63,7 @@ def test_only_plain_http_urls_are_accepted(url: str) -> None:
         "http://[::127.0.0.1]/",
     ],
 )
-def test_production_refuses_non_public_targets(url: str) -> None:
+def test_non_public_targets_are_refused_unless_allowed(url: str) -> None:
     assert webhooks.validate_url(url, TEST) == url
     with pytest.raises(InvalidRequest):
         webhooks.validate_url(url, PROD)
