@@ -53,11 +53,11 @@ async def _serve(conn: Connection, delay_s: float) -> None:
                         close = True
                 body = await reader.readexactly(length) if length else b""
                 received_at = time.time()
+                event, payment_id = _parse(body)
+                hits.append(Hit(received_at, event, payment_id))
                 if delay_s:
                     await asyncio.sleep(delay_s)
                 writer.write(_OK)
-                event, payment_id = _parse(body)
-                hits.append(Hit(received_at, event, payment_id))
                 await writer.drain()
                 if close:
                     break

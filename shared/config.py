@@ -91,6 +91,12 @@ class Settings:
     web_concurrency: int
     cors_allow_origin: str
     max_body_bytes: int
+    # Token buckets in Redis (shared/ratelimit.py): requests per second and burst per secret key,
+    # and per publishable key and client address. A rate or burst of 0 turns that limit off.
+    rate_limit_secret_per_s: float
+    rate_limit_secret_burst: int
+    rate_limit_publishable_per_s: float
+    rate_limit_publishable_burst: int
     # The HTTP edge (infra/edge.py): how long a client may take to send one request, and to
     # start the next on a kept-alive connection.
     http_read_timeout_s: float
@@ -161,6 +167,10 @@ class Settings:
             web_concurrency=max(1, _number(env, "WEB_CONCURRENCY", 4, int)),
             cors_allow_origin=env.get("CORS_ALLOW_ORIGIN", "*"),
             max_body_bytes=_number(env, "MAX_BODY_BYTES", 65536, int),
+            rate_limit_secret_per_s=_number(env, "RATE_LIMIT_SECRET_PER_S", 100.0, float),
+            rate_limit_secret_burst=_number(env, "RATE_LIMIT_SECRET_BURST", 200, int),
+            rate_limit_publishable_per_s=_number(env, "RATE_LIMIT_PUBLISHABLE_PER_S", 20.0, float),
+            rate_limit_publishable_burst=_number(env, "RATE_LIMIT_PUBLISHABLE_BURST", 40, int),
             http_read_timeout_s=max(0.1, _number(env, "HTTP_READ_TIMEOUT_S", 5.0, float)),
             http_keepalive_s=max(0.1, _number(env, "HTTP_KEEPALIVE_S", 5.0, float)),
             job_status_enabled=_bool(env, "JOB_STATUS_ENABLED", True),
@@ -177,7 +187,7 @@ class Settings:
             webhook_connect_timeout_s=_number(env, "WEBHOOK_CONNECT_TIMEOUT_S", 5.0, float),
             webhook_timeout_s=_number(env, "WEBHOOK_TIMEOUT_S", 10.0, float),
             webhook_response_body_max_bytes=_number(env, "WEBHOOK_RESPONSE_BODY_MAX_BYTES", 4096, int),
-            webhook_endpoint_concurrency=max(1, _number(env, "WEBHOOK_ENDPOINT_CONCURRENCY", 4, int)),
+            webhook_endpoint_concurrency=max(1, _number(env, "WEBHOOK_ENDPOINT_CONCURRENCY", 8, int)),
             job_lease_s=max(1.0, _number(env, "JOB_LEASE_S", 60.0, float)),
             money_concurrency=max(1, _number(env, "MONEY_CONCURRENCY", 8, int)),
             webhook_concurrency=max(1, _number(env, "WEBHOOK_CONCURRENCY", 32, int)),
