@@ -349,7 +349,7 @@ def test_another_merchant_cannot_see_or_touch_the_endpoint(api: Api, other_api: 
     responses = [
         other_api.get(path),
         other_api.get(path, params={"reveal_secret": "true"}),
-        other_api.patch(path, json={"enabled": False, "url": "https://example.com/stolen"}),
+        other_api.patch(path, json={"enabled": False, "url": "https://1.1.1.1/stolen"}),
         other_api.post(f"{path}/rotate-secret"),
         other_api.delete(path),
     ]
