@@ -1,6 +1,7 @@
 // The checkout widget's server: `node server.js`. PORT (default 3001) serves the SDK, the demo
 // shop and the webhook dashboard; FRAME_PORT (default PORT + 1) serves the hosted payment page on
-// its own origin. See server/config.js for every setting.
+// its own origin. Both listen on 127.0.0.1 unless HOST says otherwise. See server/config.js for
+// every setting.
 import { createServer } from "node:http";
 import { createHandler } from "./server/app.js";
 import { fromEnv } from "./server/config.js";
@@ -42,7 +43,8 @@ try {
 
 console.log(
   `[checkout-widget] shop http://localhost:${bound.main}/checkout.html · dashboard http://localhost:${bound.main}/dashboard-webhooks.html · ` +
-    `payment frame on port ${bound.frame} · API ${config.apiBaseUrl}${config.testMode ? " · test mode" : ""}`,
+    `payment frame on port ${bound.frame} · listening on ${config.host} · API ${config.apiBaseUrl}` +
+    `${config.testMode ? ` · test mode${config.servesTestKey ? "" : " (dashboard key not prefilled: HOST is not loopback)"}` : ""}`,
 );
 
 function stop() {

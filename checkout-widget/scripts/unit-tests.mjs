@@ -1,18 +1,18 @@
-// Runs the unit tests (src/**/*.test.ts) with Node's own test runner. esbuild turns each test file
-// into plain JavaScript first, since Node 20 cannot run TypeScript.
+// Runs the unit tests (src/**/*.test.ts, server/*.test.js) with Node's own test runner. esbuild
+// turns each TypeScript test file into plain JavaScript first, since Node 20 cannot run TypeScript.
 import { spawnSync } from "node:child_process";
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import * as esbuild from "esbuild";
 
 const OUT = "dist/unit-tests";
-const find = (dir) =>
+const find = (dir, suffix) =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? find(join(dir, e.name)) : e.name.endsWith(".test.ts") ? [join(dir, e.name)] : [],
+    e.isDirectory() ? find(join(dir, e.name), suffix) : e.name.endsWith(suffix) ? [join(dir, e.name)] : [],
   );
 
 rmSync(OUT, { recursive: true, force: true });
-const entryPoints = find("src");
+const entryPoints = find("src", ".test.ts");
 await esbuild.build({
   entryPoints,
   outdir: OUT,
@@ -26,5 +26,7 @@ await esbuild.build({
   logLevel: "warning",
 });
 const files = entryPoints.map((f) => join(OUT, f.slice("src/".length).replace(/\.ts$/, ".mjs")));
+// The widget server is plain JavaScript: its tests run as they are.
+files.push(...find("server", ".test.js"));
 const run = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit" });
 process.exit(run.status ?? 1);

@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { FRAME_FILES, MAIN_FILES, load } from "./files.js";
 import { dashboardHeaders, payHeaders, shopHeaders } from "./headers.js";
+import { TEST_KEY_PATH, testKeyReply } from "./test-key.js";
 
 // The marker in dist/checkout.js that becomes the hosted page's URL (see src/checkout.ts).
 const FRAME_URL_MARKER = "%%PGW_FRAME_URL%%";
@@ -18,8 +19,14 @@ function send(req, res, status, headers, body) {
   res.end(req.method === "HEAD" ? undefined : body);
 }
 
-function configScript(config) {
-  const data = { apiBaseUrl: config.apiBaseUrl, testMode: config.testMode, testApiKey: config.testMode ? config.testApiKey : "" };
+// Any site can load this with a <script> tag and read what it sets: never put a secret in it. The
+// dashboard fetches the test key from TEST_KEY_PATH instead (see test-key.js).
+function configScript(config, servesMain) {
+  const data = {
+    apiBaseUrl: config.apiBaseUrl,
+    testMode: config.testMode,
+    testKeyUrl: servesMain && config.servesTestKey ? TEST_KEY_PATH : "",
+  };
   // "<" escaped so that no value can close a <script> element it is inlined into.
   return `window.__PGW_CONFIG__ = Object.freeze(${JSON.stringify(data).replace(/</g, "\\u003c")});\n`;
 }
@@ -46,7 +53,11 @@ export function createHandler(config, roles, ports) {
     }
     if (path === "/healthz") return send(req, res, 200, { "Content-Type": "application/json" }, `{"ok":true,"roles":${JSON.stringify(roles)}}`);
     if (path === "/config.js") {
-      return send(req, res, 200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-store" }, configScript(config));
+      return send(req, res, 200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-store" }, configScript(config, serves("main")));
+    }
+    if (path === TEST_KEY_PATH && serves("main")) {
+      const reply = testKeyReply(config, req.headers);
+      if (reply) return send(req, res, reply.status, reply.headers, reply.body);
     }
     if (path === "/" && serves("main")) return send(req, res, 302, { Location: "/checkout.html" }, "");
 

@@ -29,8 +29,11 @@ export function shopHeaders({ nonce, frameOrigin }) {
   };
 }
 
-/** The merchant's dashboard: talks to the API only, and may not be framed (clickjacking). */
-export function dashboardHeaders({ apiOrigin }) {
+/**
+ * The merchant's dashboard: talks to the API only (and to its own origin for /dev/test-key when
+ * that is served), and may not be framed (clickjacking).
+ */
+export function dashboardHeaders({ apiOrigin, servesTestKey }) {
   return {
     ...COMMON,
     "Content-Security-Policy": csp({
@@ -38,7 +41,7 @@ export function dashboardHeaders({ apiOrigin }) {
       "script-src": "'self'",
       "style-src": "'self'",
       "img-src": "'self' data:",
-      "connect-src": apiOrigin,
+      "connect-src": servesTestKey ? `'self' ${apiOrigin}` : apiOrigin,
       "base-uri": "'none'",
       "form-action": "'none'",
       "frame-ancestors": "'none'",

@@ -54,6 +54,11 @@ function frameUrl(explicit: string | undefined): URL {
 
 type Callback = ((...args: never[]) => unknown) | undefined;
 
+/** A secret key (`key_test_…`, `key_live_…`), which can do everything, refunds included. */
+function isSecretKey(key: unknown, mode: "test" | "live"): boolean {
+  return typeof key === "string" && key.trim().toLowerCase().startsWith(`key_${mode}_`);
+}
+
 function validate(options: unknown): asserts options is CheckoutOptions {
   if (typeof options !== "object" || options === null) {
     throw new CheckoutError("INVALID_OPTIONS", `new PaymentGateway(options) expects an object, received ${describe(options)}`);
@@ -63,6 +68,14 @@ function validate(options: unknown): asserts options is CheckoutOptions {
     throw new CheckoutError("INVALID_OPTIONS", `${what} must be ${expected}, received ${describe(o[what])}`);
   };
   if (typeof o.key !== "string" || o.key.trim() === "") fail("key", "your API key (a non-empty string)");
+  if (isSecretKey(o.key, "live")) {
+    // Named by its prefix only: the message may end up in logs and error trackers.
+    throw new CheckoutError(
+      "INVALID_OPTIONS",
+      "key must be your publishable key (pk_live_… or pk_test_…), received a live secret key (key_live_…): " +
+        "anyone who can view this page could read it and refund your payments, so never put it in a page",
+    );
+  }
   if (typeof o.orderId !== "string" || o.orderId === "" || o.orderId.length > 64) fail("orderId", "a string of 1 to 64 characters");
   if (o.amount !== undefined && (typeof o.amount !== "number" || !Number.isSafeInteger(o.amount) || o.amount < 1)) {
     fail("amount", "a positive whole number in the currency's minor unit (50000 for ₹500.00)");
@@ -113,6 +126,13 @@ export class PaymentGateway {
 
   constructor(options: CheckoutOptions) {
     validate(options);
+    if (isSecretKey(options.key, "test")) {
+      // Accepted, as the seed's snippet uses it, but only test money is at stake.
+      console.warn(
+        "PaymentGateway: key is a secret key (key_test_…). Anyone who can view this page can read it and use it to " +
+          "refund payments; pass your publishable key (pk_test_…) instead.",
+      );
+    }
     this.options = { ...options };
   }
 

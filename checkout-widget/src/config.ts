@@ -5,8 +5,11 @@ export interface PageConfig {
   apiBaseUrl: string;
   /** TEST_MODE of the server: pages show a test-mode badge and test instruments. */
   testMode: boolean;
-  /** The seed's key, given only in test mode, to prefill the dashboard. */
-  testApiKey: string;
+  /**
+   * Where the dashboard may fetch the test key from ("/dev/test-key"), or "" when the server does
+   * not hand it out. Never the key itself: any site can load /config.js and read it.
+   */
+  testKeyUrl: string;
 }
 
 declare global {
@@ -20,6 +23,7 @@ export function pageConfig(): PageConfig {
   return {
     apiBaseUrl: typeof raw.apiBaseUrl === "string" ? raw.apiBaseUrl : "http://localhost:8000/api/v1",
     testMode: raw.testMode === true,
-    testApiKey: typeof raw.testApiKey === "string" ? raw.testApiKey : "",
+    // A path on this origin only ("/…" but not "//host/…"): the key is never fetched from elsewhere.
+    testKeyUrl: typeof raw.testKeyUrl === "string" && /^\/(?!\/)/.test(raw.testKeyUrl) ? raw.testKeyUrl : "",
   };
 }

@@ -5,7 +5,7 @@ it("imports and constructs without a browser, and open() says it needs one", asy
   assert.equal(typeof (globalThis as { window?: unknown }).window, "undefined");
   await import("./global"); // the <script> build's entry: a no-op without window
   const { PaymentGateway, CheckoutError } = await import("./index");
-  const gateway = new PaymentGateway({ key: "key_test_123", orderId: "order_999", amount: 50000 });
+  const gateway = new PaymentGateway({ key: "pk_test_123", orderId: "order_999", amount: 50000 });
   await assert.rejects(gateway.open(), (error: unknown) => error instanceof CheckoutError && error.code === "NO_BROWSER");
   gateway.close(); // nothing open: a no-op
 });

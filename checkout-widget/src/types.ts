@@ -43,7 +43,11 @@ export interface CheckoutDismissed {
 export type CheckoutResult = PaymentSuccess | PaymentFailed | CheckoutDismissed;
 
 export interface CheckoutOptions {
-  /** Your publishable key, e.g. "pk_test_123" (the secret key works too, but never put it in a page). */
+  /**
+   * Your publishable key, e.g. "pk_test_123". A test secret key (key_test_…) works too, with a
+   * console warning, since anyone who views the page could refund with it; a live one (key_live_…)
+   * is refused.
+   */
   key: string;
   /** Your order reference, 1–64 characters. */
   orderId: string;

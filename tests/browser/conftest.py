@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -109,28 +110,31 @@ class NodeProcess:
 class Widget:
     base: str  # the shop and dashboard origin, e.g. http://127.0.0.1:41234
     frame_origin: str  # the hosted payment page's origin
+    port: int  # of ``base``
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
 
 
-@pytest.fixture(scope="session")
-def widget(api_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Widget]:
+@contextmanager
+def serve_widget(api_url: str, log_path: Path, **env: str) -> Iterator[Widget]:
+    """``node server.js`` on two free ports against ``api_url``; ``env`` adds to or overrides the settings."""
     _build_widget()
     port, frame_port = free_port(), free_port()
-    env = {
-        "PORT": str(port),
-        "FRAME_PORT": str(frame_port),
-        "HOST": "127.0.0.1",
-        "API_BASE_URL": api_url,
-        "TEST_MODE": "true",
-    }
-    log_path = tmp_path_factory.mktemp("widget") / "server.log"
-    server = NodeProcess(["server.js"], WIDGET, env, log_path, f"http://127.0.0.1:{frame_port}/healthz")
+    settings = {"PORT": str(port), "FRAME_PORT": str(frame_port), "API_BASE_URL": api_url, **env}
+    server = NodeProcess(["server.js"], WIDGET, settings, log_path, f"http://127.0.0.1:{frame_port}/healthz")
     try:
-        yield Widget(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{frame_port}")
+        yield Widget(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{frame_port}", port)
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def widget(api_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Widget]:
+    """The widget server as a developer runs it: test mode, on loopback (so the dashboard can fetch its key)."""
+    log_path = tmp_path_factory.mktemp("widget") / "server.log"
+    with serve_widget(api_url, log_path, HOST="127.0.0.1", TEST_MODE="true") as served:
+        yield served
 
 
 @dataclass

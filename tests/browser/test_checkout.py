@@ -29,6 +29,8 @@ def fill_card(frame: Frame, number: str, expiry: str = "12 / 34", cvv: str = "12
 def test_happy_path_pays_and_the_test_merchant_gets_signed_webhooks(
     page: Page, page_log: PageLog, widget: Widget, api: Api, poller: Poller, merchant: Merchant
 ) -> None:
+    api_keys: list[str | None] = []
+    page.context.on("request", lambda r: api_keys.append(r.headers.get("x-api-key")) if "/api/v1/" in r.url else None)
     frame = open_checkout(page, widget)
     fill_card(frame, GOOD_CARD)
     pay = frame.get_by_role("button", name=re.compile("Pay Now|Processing"))
@@ -48,6 +50,9 @@ def test_happy_path_pays_and_the_test_merchant_gets_signed_webhooks(
     payment = api.get(f"/payments/{payment_id_text}").json()
     assert (payment["status"], payment["amount"], payment["order_id"]) == ("success", 50000, "order_999")
     assert payment["card"]["last4"] == "1111"
+    # The shop's page holds only its publishable key, and the SDK had nothing to warn about.
+    assert api_keys and set(api_keys) == {"pk_test_123"}, api_keys
+    assert not page_log.has("secret key")
 
     [success] = wait_until(lambda: merchant.events("payment.success"))
     assert success["verified"] is True

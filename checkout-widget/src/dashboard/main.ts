@@ -6,6 +6,7 @@ import { DeliveriesPanel } from "./deliveries";
 import { byId } from "./dom";
 import { EndpointsPanel } from "./endpoints";
 import { createShell } from "./shell";
+import { fetchTestKey } from "./test-key";
 
 const KEY_STORAGE = "pgw.dashboard.apiKey";
 const config = pageConfig();
@@ -61,9 +62,9 @@ async function connect(): Promise<void> {
   deliveries.schedule();
 }
 
-function start(): void {
+async function start(): Promise<void> {
   byId("mode-badge").hidden = !config.testMode;
-  keyInput.value = storedKey() || (config.testMode ? config.testApiKey : "");
+  // Listeners first: the merchant can type a key and connect while the test key is being fetched.
   byId<HTMLFormElement>("key-form").addEventListener("submit", (e) => {
     e.preventDefault();
     void connect();
@@ -73,6 +74,12 @@ function start(): void {
     keyInput.type = show ? "text" : "password";
     visibility.textContent = show ? "Hide" : "Show";
   });
+  keyInput.value = storedKey();
+  if (!keyInput.value && config.testKeyUrl) {
+    const key = await fetchTestKey(config.testKeyUrl);
+    if (keyInput.value || api) return; // they typed one meanwhile: theirs wins
+    keyInput.value = key;
+  }
   if (keyInput.value) void connect();
   else {
     keyStatus.textContent = "Enter your API key to see your endpoints and deliveries.";
@@ -80,4 +87,4 @@ function start(): void {
   }
 }
 
-start();
+void start();
