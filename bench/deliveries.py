@@ -52,7 +52,7 @@ def insert_deliveries(count: int, payment: dict[str, Any]) -> list[FollowUp]:
         with db.transaction() as tx:
             for i in range(first, min(count, first + BATCH)):
                 data = {"payment": {**payment, "id": f"pay_bench{i:08d}"}}
-                jobs += events.record(tx, seed.MERCHANT_ID, "payment.created", data)
+                jobs += events.record(tx, seed.MERCHANT_ID, "payment.created", data, livemode=False)
     return jobs
 
 

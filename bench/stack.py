@@ -20,7 +20,8 @@ from shared.queue import Queue
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = (
-    "webhook_attempts, webhook_deliveries, events, refunds, payments, idempotency_keys, webhook_endpoints, merchants"
+    "webhook_attempts, webhook_deliveries, events, refunds, payments, idempotency_keys, webhook_endpoints, api_keys, "
+    "merchants"
 )
 API_KEY = seed.API_KEY
 JSON_HEADERS = {"Content-Type": "application/json", "X-Api-Key": API_KEY}

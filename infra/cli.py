@@ -1,4 +1,5 @@
-"""``gateway``: invoke any handler by itself, inspect the queue, migrate, seed, replay a webhook.
+"""``gateway``: invoke any handler by itself, inspect the queue, migrate, seed, replay a webhook,
+create a merchant.
 
 Handlers run through the entry point Lambda uses (the Chalice app), against the configured
 PostgreSQL and Redis (``DATABASE_URL``, ``REDIS_URL``). Examples::
@@ -11,6 +12,7 @@ PostgreSQL and Redis (``DATABASE_URL``, ``REDIS_URL``). Examples::
     gateway queue
     gateway retry-dead process_payment:pay_…     (or --all)
     gateway replay whd_…
+    gateway merchants create --name "Acme Books"
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from shared import log
 from shared.config import settings
 
 POLLER = "poll_jobs"
+MAX_MERCHANT_NAME = 100
 
 
 def _routes() -> dict[str, tuple[str, str]]:
@@ -181,11 +184,11 @@ def cmd_retry_dead(args: argparse.Namespace) -> int:
             elif job_type == PROCESS_REFUND:
                 refunds.set_processing_error(tx, ref_id, None)
             elif job_type == DELIVER_WEBHOOK:
-                tx.execute("SELECT merchant_id FROM webhook_deliveries WHERE id = %s", (ref_id,))
+                tx.execute("SELECT merchant_id, livemode FROM webhook_deliveries WHERE id = %s", (ref_id,))
                 row = tx.fetchone()
                 if row is None:
                     raise SystemExit(f"no delivery {ref_id!r}")
-                webhook_deliveries.request_retry(tx, ref_id, row["merchant_id"])
+                webhook_deliveries.request_retry(tx, ref_id, row["merchant_id"], row["livemode"])
             else:
                 raise SystemExit(f"{jid!r} is not a job id (type:ref_id, as `gateway queue` lists them)")
         q.enqueue([FollowUp(job_type, ref_id)])
@@ -206,6 +209,13 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 def cmd_seed(_: argparse.Namespace) -> int:
     from shared import seed
 
+    if not seed.is_allowed(settings()):
+        print(
+            "gateway seed: refusing to seed in production (GATEWAY_ENV=production): the seed's keys are public. "
+            "Create a merchant with `gateway merchants create --name …` instead.",
+            file=sys.stderr,
+        )
+        return 1
     seed.run(settings())
     print(f"seeded merchant {seed.MERCHANT_ID} (key {seed.API_KEY}) and endpoint {seed.ENDPOINT_ID}")
     return 0
@@ -220,18 +230,40 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from shared.queue import FollowUp
 
     with db.transaction() as tx:
-        tx.execute("SELECT merchant_id FROM webhook_deliveries WHERE id = %s", (args.delivery_id,))
+        tx.execute("SELECT merchant_id, livemode FROM webhook_deliveries WHERE id = %s", (args.delivery_id,))
         row = tx.fetchone()
         if row is None:
             raise SystemExit(f"no delivery {args.delivery_id!r}")
-        delivery = webhook_deliveries.request_retry(tx, args.delivery_id, row["merchant_id"])
+        delivery = webhook_deliveries.request_retry(tx, args.delivery_id, row["merchant_id"], row["livemode"])
     if args.now:
         _invoke_lambda(DELIVER_WEBHOOK, {"ref_id": delivery["id"]}, 0)
         with db.autocommit() as tx:
-            delivery = webhook_deliveries.get(tx, delivery["id"], row["merchant_id"])
+            delivery = webhook_deliveries.get(tx, delivery["id"], row["merchant_id"], row["livemode"])
     else:
         queue.submit([FollowUp(DELIVER_WEBHOOK, delivery["id"])])
     print(json.dumps(delivery_public(delivery), indent=2))
+    return 0
+
+
+def cmd_merchants_create(args: argparse.Namespace) -> int:
+    """Create a merchant with a secret and a publishable key in each mode, and print them once."""
+    from shared import auth, db, ids
+    from shared.auth import KeyKind
+    from shared.db import merchants
+
+    name = args.name.strip()
+    if not 1 <= len(name) <= MAX_MERCHANT_NAME or not name.isprintable():
+        raise SystemExit(f"--name must be 1 to {MAX_MERCHANT_NAME} printable characters")
+    merchant_id = ids.new("mch")
+    with db.transaction() as tx:
+        merchants.insert(tx, merchant_id, name)
+        keys = {
+            mode: {kind.value: auth.issue_key(tx, merchant_id, kind, livemode) for kind in KeyKind}
+            for mode, livemode in (("live", True), ("test", False))
+        }
+    print(json.dumps({"id": merchant_id, "name": name, "keys": keys}, indent=2))
+    # On stderr, so stdout stays one JSON document a script can parse.
+    print("Store these keys now: only their hashes are kept, so they cannot be shown again.", file=sys.stderr)
     return 0
 
 
@@ -253,11 +285,19 @@ def main(argv: list[str] | None = None) -> int:
     retry_dead.add_argument("--all", action="store_true", help="every dead job")
     retry_dead.set_defaults(func=cmd_retry_dead)
     sub.add_parser("migrate", help="create the database if needed and apply migrations").set_defaults(func=cmd_migrate)
-    sub.add_parser("seed", help="create the test merchant and its webhook endpoint").set_defaults(func=cmd_seed)
+    sub.add_parser("seed", help="create the test merchant and its webhook endpoint (not in production)").set_defaults(
+        func=cmd_seed
+    )
     replay = sub.add_parser("replay", help="deliver a webhook again")
     replay.add_argument("delivery_id", help="a whd_… id")
     replay.add_argument("--now", action="store_true", help="attempt it in this process instead of queueing it")
     replay.set_defaults(func=cmd_replay)
+    merchants_cmd = sub.add_parser("merchants", help="manage merchants").add_subparsers(dest="action", required=True)
+    create = merchants_cmd.add_parser(
+        "create", help="create a merchant and print its id and its four API keys (shown once)"
+    )
+    create.add_argument("--name", required=True, help="the merchant's name (1-100 characters)")
+    create.set_defaults(func=cmd_merchants_create)
     args = parser.parse_args(argv)
     log.configure(settings().log_level)
     return int(args.func(args))

@@ -8,6 +8,7 @@ which is why chalice is pinned and ``tests/infra/test_wsgi.py`` exercises this a
 from __future__ import annotations
 
 import base64
+import contextvars
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -39,6 +40,7 @@ _REASONS = {
     413: "Payload Too Large",
     415: "Unsupported Media Type",
     422: "Unprocessable Entity",
+    429: "Too Many Requests",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
@@ -68,10 +70,29 @@ def _chalice_error_to_ours(status: int, headers: dict[str, str], body: bytes) ->
     return status, headers, body
 
 
+# The address of the client whose request is being handled (the socket's peer, REMOTE_ADDR).
+_client_address: contextvars.ContextVar[str] = contextvars.ContextVar("client_address", default="")
+
+
+class _Gateway(LocalGateway):
+    """Chalice's API Gateway stand-in, but with each caller's own address as ``sourceIp``.
+
+    Chalice's says 127.0.0.1 for everyone; the rate limits (shared/ratelimit.py) read this field,
+    as they do behind the real API Gateway.
+    """
+
+    def _generate_lambda_event(
+        self, method: str, path: str, headers: dict[str, Any], body: bytes | None
+    ) -> dict[str, Any]:
+        event = super()._generate_lambda_event(method, path, headers, body)
+        event["requestContext"]["identity"]["sourceIp"] = _client_address.get()
+        return event
+
+
 class ChaliceWSGI:
     def __init__(self, stage: str = "dev") -> None:
         config = CLIFactory(str(PROJECT_DIR), environ=dict(os.environ)).create_config_obj(chalice_stage_name=stage)
-        self.gateway = LocalGateway(app, config)
+        self.gateway = _Gateway(app, config)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
@@ -85,6 +106,7 @@ class ChaliceWSGI:
             headers["content-type"] = environ["CONTENT_TYPE"]
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
+        _client_address.set(str(environ.get("REMOTE_ADDR") or ""))
         try:
             response = self.gateway.handle_request(method, path, headers, body)
             status = int(response["statusCode"])

@@ -1,7 +1,8 @@
 """The simulated acquirer: how long it takes and what it answers.
 
-Test instruments always give the same answer; anything else succeeds at the configured rate
-(or, in test mode, as ``TEST_PAYMENT_SUCCESS`` says).
+Test instruments give their fixed answer to test-mode payments and are declined in live mode
+(``TEST_INSTRUMENT_IN_LIVE_MODE``). Anything else succeeds at the configured rate, or with
+``TEST_MODE=true`` as ``TEST_PAYMENT_SUCCESS`` says, whatever the payment's mode.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from shared.config import Settings
 from shared.models import PaymentStatus
 
 SUCCESS = "success"
+TEST_INSTRUMENT_IN_LIVE_MODE = "TEST_INSTRUMENT_IN_LIVE_MODE"
 # Outcome codes for test instruments, stored with the payment since the card number is not.
 TEST_CARDS: dict[str, str] = {
     "4111111111111111": SUCCESS,
@@ -26,6 +28,8 @@ DESCRIPTIONS = {
     "INSUFFICIENT_FUNDS": "The card has insufficient funds",
     "UPI_PAYMENT_FAILED": "The UPI payment was declined by the payer's bank",
     "PAYMENT_DECLINED": "The payment was declined by the bank",
+    TEST_INSTRUMENT_IN_LIVE_MODE: "This is a test card or UPI ID, which only works in test mode: "
+    "pay with a real card or UPI ID, or use your test keys (key_test_…, pk_test_…)",
 }
 
 
@@ -37,6 +41,7 @@ class Outcome:
 
 
 def test_outcome(card_digits: str | None, vpa: str | None) -> str | None:
+    """The fixed answer for a test instrument, or None for any other card or VPA."""
     if card_digits is not None:
         return TEST_CARDS.get(card_digits)
     if vpa is not None:
@@ -48,8 +53,13 @@ def _failure(code: str) -> Outcome:
     return Outcome(PaymentStatus.FAILED, code, DESCRIPTIONS.get(code, "The payment failed"))
 
 
-def decide(method: str, simulated_outcome: str | None, settings: Settings) -> Outcome:
+def decide(method: str, simulated_outcome: str | None, livemode: bool, settings: Settings) -> Outcome:
+    """The acquirer's answer to a payment; ``simulated_outcome`` is set for test instruments."""
     if simulated_outcome is not None:
+        if livemode:
+            # A real acquirer knows nothing of our test cards. Declining them here stops a live
+            # integration from "succeeding" with a card that charges nobody.
+            return _failure(TEST_INSTRUMENT_IN_LIVE_MODE)
         return Outcome(PaymentStatus.SUCCESS) if simulated_outcome == SUCCESS else _failure(simulated_outcome)
     if settings.test_mode:
         succeeded = settings.test_payment_success

@@ -10,6 +10,7 @@ GatewayError
 ├── IdempotencyInProgress 409 IDEMPOTENCY_KEY_IN_USE
 ├── IdempotencyMismatch   422 IDEMPOTENCY_ERROR
 ├── FeatureDisabled       404 NOT_FOUND_ERROR
+├── RateLimited           429 RATE_LIMIT_ERROR (retryable, after ``retry_after_s``)
 └── UpstreamUnavailable   503 SERVER_ERROR (retryable)
 """
 
@@ -64,6 +65,15 @@ class IdempotencyInProgress(GatewayError):
 
 class IdempotencyMismatch(GatewayError):
     status, code = 422, "IDEMPOTENCY_ERROR"
+
+
+class RateLimited(GatewayError):
+    status, code, retryable = 429, "RATE_LIMIT_ERROR", True
+
+    def __init__(self, description: str, *, retry_after_s: int) -> None:
+        super().__init__(description)
+        # Whole seconds and at least 1: Retry-After takes no fractions, and 0 invites a tight loop.
+        self.retry_after_s = max(1, retry_after_s)
 
 
 class UpstreamUnavailable(GatewayError):

@@ -1,4 +1,4 @@
-"""Events: stored once, fanned out as one webhook delivery per subscribed endpoint."""
+"""Events: stored once, fanned out as one webhook delivery per subscribed endpoint of the same mode."""
 
 from __future__ import annotations
 
@@ -14,13 +14,22 @@ from shared.queue import FollowUp
 
 
 def record(
-    tx: Cursor, merchant_id: str, event_type: str, data: dict[str, Any], *, endpoint_id: str | None = None
+    tx: Cursor,
+    merchant_id: str,
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    livemode: bool,
+    endpoint_id: str | None = None,
 ) -> list[FollowUp]:
     """Store the event and its deliveries in the caller's transaction; return the jobs to queue
-    once it commits. ``endpoint_id`` sends it to that endpoint only, whatever it subscribes to."""
+    once it commits. ``livemode`` is the mode of the object the event is about; only endpoints of
+    that mode get it. ``endpoint_id`` sends it to that endpoint only, whatever it subscribes to."""
     event_id = ids.new("evt")
-    body = dumps({"id": event_id, "event": event_type, "timestamp": int(time.time()), "data": data})
-    subscribed = events_table.insert(tx, event_id, merchant_id, event_type, body)
+    body = dumps(
+        {"id": event_id, "event": event_type, "livemode": livemode, "timestamp": int(time.time()), "data": data}
+    )
+    subscribed = events_table.insert(tx, event_id, merchant_id, livemode, event_type, body)
     endpoint_ids = [endpoint_id] if endpoint_id is not None else subscribed
     delivery_ids = webhook_deliveries.insert_many(tx, merchant_id, event_id, event_type, endpoint_ids)
     return [FollowUp(DELIVER_WEBHOOK, delivery_id) for delivery_id in delivery_ids]

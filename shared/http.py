@@ -1,7 +1,8 @@
 """The only code that knows about Chalice's request and response objects.
 
-``route`` registers a handler; ``serve`` runs it: request id, body limits, authentication, the
-JSON error shape, and a generic 500 for anything unexpected (logged with its traceback).
+``route`` registers a handler; ``serve`` runs it: request id, body limits, rate limits,
+authentication, the JSON error shape, and a generic 500 for anything unexpected (logged with its
+traceback).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from typing import Any, Literal
 
 from chalice import Chalice, CORSConfig, Response
 
-from shared import auth, ids, log
+from shared import auth, ids, log, ratelimit
 from shared.config import settings
-from shared.errors import GatewayError, InvalidRequest, PayloadTooLarge
+from shared.errors import GatewayError, InvalidRequest, PayloadTooLarge, RateLimited
 from shared.models import dumps
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ class Call:
     raw_body: bytes
     request_id: str
     merchant_id: str = ""
+    # The mode of the key the request carried: every object it reads or makes is in this mode.
+    livemode: bool = False
 
     def json(self, *, empty_as: object = None) -> object:
         """The decoded body. ``empty_as`` is returned for an empty body when that is allowed.
@@ -124,7 +127,7 @@ def serve(request: Any, handler: Handler, params: Mapping[str, str], *, access: 
         try:
             reply = _dispatch(request, handler, params, request_id, access)
         except GatewayError as exc:
-            reply = Reply(exc.status, exc.body())
+            reply = Reply(exc.status, exc.body(), _error_headers(exc))
         except Exception:
             logger.exception("http.unhandled", extra={"path": request.path})
             reply = Reply(
@@ -155,9 +158,12 @@ def _dispatch(request: Any, handler: Handler, params: Mapping[str, str], request
     if any("\x00" in key or "\x00" in value for key, value in query.items()):
         raise InvalidRequest("Query parameters must not contain NUL characters")
     headers = {k.lower(): v for k, v in request.headers.items()}
+    # Before authentication: a wrong key is limited too, before it costs a database lookup.
+    _take_rate_token(request, headers.get("x-api-key"), access)
     merchant_id = ""
+    livemode = False
     if access != "public":
-        merchant_id = auth.authenticate(headers.get("x-api-key"), publishable_ok=access == "publishable")
+        merchant_id, livemode = auth.authenticate(headers.get("x-api-key"), publishable_ok=access == "publishable")
     call = Call(
         method=request.method,
         path=request.path,
@@ -167,16 +173,38 @@ def _dispatch(request: Any, handler: Handler, params: Mapping[str, str], request
         raw_body=raw_body,
         request_id=request_id,
         merchant_id=merchant_id,
+        livemode=livemode,
     )
     with log.bound(merchant_id=merchant_id or None):
         return handler(call)
+
+
+def _take_rate_token(request: Any, api_key: str | None, access: Access) -> None:
+    """Take a token from the request's bucket (``shared.ratelimit`` says which).
+
+    Raises:
+        RateLimited: the bucket is empty.
+    """
+    # A public route ignores the key, so it must not pick the bucket either: a made-up key per
+    # request would get a fresh bucket every time.
+    presented = None if access == "public" else api_key
+    # API Gateway's address for the caller; infra/wsgi.py puts the socket's peer there.
+    identity = (getattr(request, "context", None) or {}).get("identity") or {}
+    ratelimit.default_limiter().take_request(presented, str(identity.get("sourceIp") or ""))
+
+
+def _error_headers(exc: GatewayError) -> dict[str, str]:
+    if isinstance(exc, RateLimited):
+        return {"Retry-After": str(exc.retry_after_s)}
+    return {}
 
 
 def cors() -> CORSConfig:
     return CORSConfig(
         allow_origin=settings().cors_allow_origin,
         allow_headers=["Content-Type", "X-Api-Key", "Idempotency-Key"],
-        expose_headers=["X-Request-Id", "Idempotent-Replayed"],
+        # Retry-After is not on the CORS safelist: without this a browser could not read it.
+        expose_headers=["X-Request-Id", "Idempotent-Replayed", "Retry-After"],
         max_age=600,
     )
 

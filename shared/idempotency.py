@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` for POST requests, per merchant, kept 24 hours.
+"""``Idempotency-Key`` for POST requests, per merchant and mode, kept 24 hours.
 
 Inside the request's own transaction: take a transaction-scoped advisory lock on the key (a
 second request with the key while the first is running gets 409 at once instead of waiting),
@@ -47,14 +47,15 @@ def fingerprint(method: str, path: str, body: object, secret_key: str | None = N
     return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
-def replay(tx: Cursor, merchant_id: str, key: str, request_fingerprint: str) -> tuple[int, str] | None:
-    """The stored (status, body) for this key, or None if the request should run.
+def replay(tx: Cursor, merchant_id: str, livemode: bool, key: str, request_fingerprint: str) -> tuple[int, str] | None:
+    """The stored (status, body) for this key in this mode, or None if the request should run.
 
     Raises:
         IdempotencyInProgress: another request with this key is running now.
         IdempotencyMismatch: the key was used with a different request.
     """
-    tx.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0)) AS locked", (f"{merchant_id}:{key}",))
+    mode = "live" if livemode else "test"
+    tx.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0)) AS locked", (f"{merchant_id}:{mode}:{key}",))
     locked = tx.fetchone()
     if not (locked and locked["locked"]):
         raise IdempotencyInProgress(
@@ -62,8 +63,8 @@ def replay(tx: Cursor, merchant_id: str, key: str, request_fingerprint: str) -> 
         )
     tx.execute(
         "SELECT request_hash, status_code, response FROM idempotency_keys "
-        "WHERE merchant_id = %s AND key = %s AND created_at > now() - interval '24 hours'",
-        (merchant_id, key),
+        "WHERE merchant_id = %s AND livemode = %s AND key = %s AND created_at > now() - interval '24 hours'",
+        (merchant_id, livemode, key),
     )
     row = tx.fetchone()
     if row is None:
@@ -75,17 +76,19 @@ def replay(tx: Cursor, merchant_id: str, key: str, request_fingerprint: str) -> 
     return int(row["status_code"]), str(row["response"])
 
 
-def remember(tx: Cursor, merchant_id: str, key: str, request_fingerprint: str, status: int, body: str) -> None:
+def remember(
+    tx: Cursor, merchant_id: str, livemode: bool, key: str, request_fingerprint: str, status: int, body: str
+) -> None:
     # An expired row for the same key is replaced rather than conflicting.
     tx.execute(
         """
-        INSERT INTO idempotency_keys (merchant_id, key, request_hash, status_code, response)
-        VALUES (%s, %s, %s, %s, %s)
-        ON CONFLICT (merchant_id, key) DO UPDATE SET
+        INSERT INTO idempotency_keys (merchant_id, livemode, key, request_hash, status_code, response)
+        VALUES (%s, %s, %s, %s, %s, %s)
+        ON CONFLICT (merchant_id, livemode, key) DO UPDATE SET
             request_hash = EXCLUDED.request_hash, status_code = EXCLUDED.status_code,
             response = EXCLUDED.response, created_at = now()
         """,
-        (merchant_id, key, request_fingerprint, status, body),
+        (merchant_id, livemode, key, request_fingerprint, status, body),
     )
 
 
@@ -108,11 +111,11 @@ def once(call: Call, body: object, work: Callable[[Cursor], tuple[Reply, list[Fo
     if key is not None:
         request_fingerprint = fingerprint(call.method, call.path, {"params": dict(call.params), "body": body})
     with db.transaction() as tx:
-        if key is not None and (prior := replay(tx, call.merchant_id, key, request_fingerprint)):
+        if key is not None and (prior := replay(tx, call.merchant_id, call.livemode, key, request_fingerprint)):
             return Reply(prior[0], prior[1], {REPLAY_HEADER: "true"})
         reply, follow_ups = work(tx)
         text = reply.body if isinstance(reply.body, str) else dumps(reply.body)
         if key is not None:
-            remember(tx, call.merchant_id, key, request_fingerprint, reply.status, text)
+            remember(tx, call.merchant_id, call.livemode, key, request_fingerprint, reply.status, text)
     queue.submit(follow_ups)
     return Reply(reply.status, text, reply.headers)

@@ -57,3 +57,28 @@ def merchant_slots(merchant_id: str) -> str:
 def merchant_waiting(merchant_id: str) -> str:
     """list: ids of jobs parked until one of the merchant's slots frees."""
     return f"{PREFIX}merchant:{merchant_id}:waiting"
+
+
+# Rate limits (shared/ratelimit.py): each is a hash {tokens, at_ms}, one token bucket, that expires
+# once it would be full again. API keys appear only as their keyed hash (auth.hash_api_key).
+
+
+def secret_key_bucket(key_hash: str) -> str:
+    """Requests presenting one key other than a publishable one (a secret key, or a wrong one)."""
+    return f"{PREFIX}ratelimit:key:{key_hash}"
+
+
+def publishable_key_bucket(key_hash: str, client: str) -> str:
+    """Requests presenting one publishable key from one client address (or IPv6 /64)."""
+    return f"{PREFIX}ratelimit:pk:{key_hash}:{client}"
+
+
+def client_bucket(client: str) -> str:
+    """Requests with no key (the job status, or a key left out) from one client address."""
+    return f"{PREFIX}ratelimit:client:{client}"
+
+
+def endpoint_test_events_bucket(merchant_id: str, endpoint_id: str) -> str:
+    """Test events sent to one webhook endpoint. The merchant is part of the name because the bucket
+    is taken before the endpoint is looked up: a wrong merchant's requests cannot drain it."""
+    return f"{PREFIX}ratelimit:test_event:{merchant_id}:{endpoint_id}"

@@ -239,6 +239,7 @@ def payment_public(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "entity": "payment",
+        "livemode": row["livemode"],
         "amount": row["amount_minor"],
         "currency": row["currency"].strip(),
         "status": row["status"],
@@ -263,6 +264,7 @@ def refund_public(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "entity": "refund",
+        "livemode": row["livemode"],
         "payment_id": row["payment_id"],
         "amount": row["amount_minor"],
         "currency": row["currency"].strip(),
@@ -283,6 +285,7 @@ def endpoint_public(row: dict[str, Any], *, reveal_secret: bool = False) -> dict
     return {
         "id": row["id"],
         "entity": "webhook_endpoint",
+        "livemode": row["livemode"],
         "url": row["url"],
         "events": list(row["events"]) if row["events"] is not None else list(EVENT_TYPES),
         "enabled": row["enabled"],
@@ -297,6 +300,7 @@ def delivery_public(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "entity": "webhook_delivery",
+        "livemode": row["livemode"],
         "endpoint_id": row["endpoint_id"],
         "url": row.get("url"),
         "event": row["event_type"],

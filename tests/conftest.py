@@ -26,6 +26,13 @@ TEST_ENV = {
     "WEB_CONCURRENCY": "2",
     "MONEY_CONCURRENCY": "4",
     "WEBHOOK_CONCURRENCY": "16",
+    # Every test uses the same few keys from one address, in bursts (20 concurrent creates, polls
+    # every 50 ms), so the defaults could trip them. The limits themselves are tested on a server of
+    # their own with low limits (tests/functions/test_rate_limits.py).
+    "RATE_LIMIT_SECRET_PER_S": "1000",
+    "RATE_LIMIT_SECRET_BURST": "5000",
+    "RATE_LIMIT_PUBLISHABLE_PER_S": "1000",
+    "RATE_LIMIT_PUBLISHABLE_BURST": "5000",
 }
 os.environ.update(TEST_ENV)
 
@@ -54,7 +61,8 @@ ROOT = Path(__file__).resolve().parent.parent
 API_KEY = seed.API_KEY
 OTHER_API_KEY = "key_test_other_merchant"
 TABLES = (
-    "webhook_attempts, webhook_deliveries, events, refunds, payments, idempotency_keys, webhook_endpoints, merchants"
+    "webhook_attempts, webhook_deliveries, events, refunds, payments, idempotency_keys, webhook_endpoints, api_keys, "
+    "merchants"
 )
 
 
@@ -97,10 +105,8 @@ def clean(database: None, redis_client: redis.Redis) -> Iterator[None]:
     redis_client.flushdb()
     with db.transaction() as tx:
         tx.execute(f"TRUNCATE {TABLES}")
-        tx.execute(
-            "INSERT INTO merchants (id, name, api_key_hash) VALUES ('mch_other', 'Other Merchant', %s)",
-            (auth.hash_api_key(OTHER_API_KEY),),
-        )
+        tx.execute("INSERT INTO merchants (id, name) VALUES ('mch_other', 'Other Merchant')")
+        auth.store_key(tx, "mch_other", OTHER_API_KEY)
     seed.run(settings(), with_endpoint=False)
     yield
 
@@ -312,3 +318,11 @@ def scalar(sql: str, *args: Any) -> Any:
         row = tx.fetchone()
     assert row is not None, sql
     return next(iter(row.values()))
+
+
+@pytest.fixture
+def live_api(api_url: str) -> Api:
+    """The seeded merchant with a live secret key (issued for this test: the seed has test keys only)."""
+    with db.transaction() as tx:
+        key = auth.issue_key(tx, seed.MERCHANT_ID, auth.KeyKind.SECRET, livemode=True)
+    return Api(api_url, key=key)

@@ -12,18 +12,20 @@ from shared.models import CapturePayment, PaymentStatus, payment_public
 def handle(call: Call) -> Reply:
     body = CapturePayment.parse(call.json(empty_as={}))
     with db.transaction() as tx:
-        payment = payments.get(tx, call.params["payment_id"], call.merchant_id)
+        payment = payments.get(tx, call.params["payment_id"], call.merchant_id, call.livemode)
         if body.amount is not None and body.amount != payment["amount_minor"]:
             raise InvalidRequest(
                 f"amount must equal the payment amount ({payment['amount_minor']}); partial capture is not supported",
                 field="amount",
             )
         # The guard is in the UPDATE itself, so two concurrent captures cannot both succeed.
-        if not payments.capture(tx, payment["id"], call.merchant_id):
+        if not payments.capture(tx, payment["id"], call.merchant_id, call.livemode):
             if payment["status"] != PaymentStatus.SUCCESS:
                 raise InvalidRequest(f"Only successful payments can be captured; this one is {payment['status']}")
             raise InvalidRequest("This payment has already been captured")
-        captured = payment_public(payments.get(tx, payment["id"], call.merchant_id))
-        follow_ups = events.record(tx, call.merchant_id, "payment.captured", {"payment": captured})
+        captured = payment_public(payments.get(tx, payment["id"], call.merchant_id, call.livemode))
+        follow_ups = events.record(
+            tx, call.merchant_id, "payment.captured", {"payment": captured}, livemode=call.livemode
+        )
     queue.submit(follow_ups)
     return Reply(200, captured)

@@ -18,9 +18,11 @@ def handle(call: Call) -> Reply:
         digits = body.card.digits if body.card else None
         network = cards.network(digits) if digits else None
         # The card number goes no further than this line: only network and last4 are stored.
-        payment = payments.insert(tx, call.merchant_id, body, network, acquirer.test_outcome(digits, body.vpa))
+        outcome = acquirer.test_outcome(digits, body.vpa)
+        # The payment takes the key's mode, so the job can decline a test instrument in live mode.
+        payment = payments.insert(tx, call.merchant_id, call.livemode, body, network, outcome)
         public = payment_public(payment)
-        follow_ups = events.record(tx, call.merchant_id, "payment.created", {"payment": public})
+        follow_ups = events.record(tx, call.merchant_id, "payment.created", {"payment": public}, livemode=call.livemode)
         return Reply(201, public), [FollowUp(PROCESS_PAYMENT, payment["id"]), *follow_ups]
 
     return idempotency.once(call, raw, work)

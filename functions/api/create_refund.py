@@ -18,7 +18,7 @@ def handle(call: Call) -> Reply:
 
     def work(tx: Cursor) -> tuple[Reply, list[FollowUp]]:
         # The row lock serialises refunds of one payment, so two requests cannot both see room.
-        payment = payments.lock(tx, call.params["payment_id"], call.merchant_id)
+        payment = payments.lock(tx, call.params["payment_id"], call.merchant_id, call.livemode)
         if payment["status"] != PaymentStatus.SUCCESS:
             raise InvalidRequest(f"Only successful payments can be refunded; this one is {payment['status']}")
         refundable = payment["amount_minor"] - refunds.committed_total(tx, payment["id"])
@@ -28,7 +28,7 @@ def handle(call: Call) -> Reply:
             )
         refund = refunds.insert(tx, payment, body.amount, body.reason)
         public = refund_public(refund)
-        follow_ups = events.record(tx, call.merchant_id, "refund.created", {"refund": public})
+        follow_ups = events.record(tx, call.merchant_id, "refund.created", {"refund": public}, livemode=call.livemode)
         process = FollowUp(PROCESS_REFUND, refund["id"], delay_s=acquirer.refund_delay_s(settings()))
         return Reply(201, public), [process, *follow_ups]
 

@@ -9,5 +9,8 @@ from shared.http import Call, Reply
 
 def handle(call: Call) -> Reply:
     with db.transaction() as tx:
-        webhook_endpoints.soft_delete(tx, call.params["endpoint_id"], call.merchant_id)
-    return Reply(200, {"id": call.params["endpoint_id"], "entity": "webhook_endpoint", "deleted": True})
+        webhook_endpoints.soft_delete(tx, call.params["endpoint_id"], call.merchant_id, call.livemode)
+    return Reply(
+        200,
+        {"id": call.params["endpoint_id"], "entity": "webhook_endpoint", "livemode": call.livemode, "deleted": True},
+    )

@@ -10,5 +10,5 @@ from shared.models import payment_public
 
 def handle(call: Call) -> Reply:
     with db.autocommit() as tx:
-        payment = payments.get(tx, call.params["payment_id"], call.merchant_id)
+        payment = payments.get(tx, call.params["payment_id"], call.merchant_id, call.livemode)
     return Reply(200, payment_public(payment))

@@ -10,5 +10,5 @@ from shared.models import refund_public
 
 def handle(call: Call) -> Reply:
     with db.autocommit() as tx:
-        refund = refunds.get(tx, call.params["refund_id"], call.merchant_id)
+        refund = refunds.get(tx, call.params["refund_id"], call.merchant_id, call.livemode)
     return Reply(200, refund_public(refund))

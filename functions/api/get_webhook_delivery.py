@@ -12,7 +12,7 @@ from shared.models import attempt_public, delivery_public
 
 def handle(call: Call) -> Reply:
     with db.autocommit() as tx:
-        delivery = webhook_deliveries.get(tx, call.params["delivery_id"], call.merchant_id)
+        delivery = webhook_deliveries.get(tx, call.params["delivery_id"], call.merchant_id, call.livemode)
         attempts = webhook_deliveries.attempts(tx, delivery["id"])
         event = events.find(tx, delivery["event_id"])
     return Reply(

@@ -10,5 +10,5 @@ from shared.models import endpoint_public
 
 def handle(call: Call) -> Reply:
     with db.autocommit() as tx:
-        row = webhook_endpoints.get(tx, call.params["endpoint_id"], call.merchant_id)
+        row = webhook_endpoints.get(tx, call.params["endpoint_id"], call.merchant_id, call.livemode)
     return Reply(200, endpoint_public(row, reveal_secret=call.query.get("reveal_secret") == "true"))

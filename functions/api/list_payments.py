@@ -15,5 +15,5 @@ def handle(call: Call) -> Reply:
     if "status" in filters and filters["status"] not in set(PaymentStatus):
         raise InvalidRequest("status must be pending, success or failed", field="status")
     with db.autocommit() as tx:
-        rows, total = payments.list_page(tx, call.merchant_id, limit, offset, filters)
+        rows, total = payments.list_page(tx, call.merchant_id, call.livemode, limit, offset, filters)
     return Reply(200, {"data": [payment_public(r) for r in rows], "total": total, "limit": limit, "offset": offset})

@@ -10,6 +10,6 @@ from shared.models import refund_public
 
 def handle(call: Call) -> Reply:
     with db.autocommit() as tx:
-        payment = payments.get(tx, call.params["payment_id"], call.merchant_id)
+        payment = payments.get(tx, call.params["payment_id"], call.merchant_id, call.livemode)
         rows = refunds.list_for_payment(tx, payment["id"])
     return Reply(200, {"data": [refund_public(r) for r in rows], "total": len(rows)})

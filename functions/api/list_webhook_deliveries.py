@@ -17,5 +17,5 @@ def handle(call: Call) -> Reply:
     if "event" in filters and filters["event"] not in (*EVENT_TYPES, TEST_EVENT):
         raise InvalidRequest(f"event must be one of {', '.join((*EVENT_TYPES, TEST_EVENT))}", field="event")
     with db.autocommit() as tx:
-        rows, total = webhook_deliveries.list_page(tx, call.merchant_id, limit, offset, filters)
+        rows, total = webhook_deliveries.list_page(tx, call.merchant_id, call.livemode, limit, offset, filters)
     return Reply(200, {"data": [delivery_public(r) for r in rows], "total": total, "limit": limit, "offset": offset})

@@ -1,4 +1,4 @@
-"""GET /webhook-endpoints: every endpoint of the merchant, secrets masked."""
+"""GET /webhook-endpoints: every endpoint of the merchant in the key's mode, secrets masked."""
 
 from __future__ import annotations
 
@@ -10,5 +10,5 @@ from shared.models import endpoint_public
 
 def handle(call: Call) -> Reply:
     with db.autocommit() as tx:
-        rows = webhook_endpoints.list_all(tx, call.merchant_id)
+        rows = webhook_endpoints.list_all(tx, call.merchant_id, call.livemode)
     return Reply(200, {"data": [endpoint_public(r) for r in rows], "total": len(rows)})

@@ -12,6 +12,6 @@ from shared.queue import FollowUp
 
 def handle(call: Call) -> Reply:
     with db.transaction() as tx:
-        delivery = webhook_deliveries.request_retry(tx, call.params["delivery_id"], call.merchant_id)
+        delivery = webhook_deliveries.request_retry(tx, call.params["delivery_id"], call.merchant_id, call.livemode)
     queue.submit([FollowUp(DELIVER_WEBHOOK, delivery["id"])])
     return Reply(202, delivery_public(delivery))

@@ -14,5 +14,7 @@ from shared.models import endpoint_public
 
 def handle(call: Call) -> Reply:
     with db.transaction() as tx:
-        row = webhook_endpoints.rotate_secret(tx, call.params["endpoint_id"], call.merchant_id, signing.new_secret())
+        row = webhook_endpoints.rotate_secret(
+            tx, call.params["endpoint_id"], call.merchant_id, call.livemode, signing.new_secret()
+        )
     return Reply(200, endpoint_public(row, reveal_secret=True))

@@ -22,5 +22,5 @@ def handle(call: Call) -> Reply:
     if "events" in changes:
         changes["events"] = sorted(set(changes["events"]))
     with db.transaction() as tx:
-        row = webhook_endpoints.update(tx, call.params["endpoint_id"], call.merchant_id, changes)
+        row = webhook_endpoints.update(tx, call.params["endpoint_id"], call.merchant_id, call.livemode, changes)
     return Reply(200, endpoint_public(row))

@@ -27,7 +27,13 @@ def run(job: Job) -> list[FollowUp]:
             return _settle(tx, payment)
         if not payments.mark_submitted(tx, payment["id"]):
             return []
-        pending = events.record(tx, payment["merchant_id"], "payment.pending", {"payment": payment_public(payment)})
+        pending = events.record(
+            tx,
+            payment["merchant_id"],
+            "payment.pending",
+            {"payment": payment_public(payment)},
+            livemode=payment["livemode"],
+        )
         delay_s = acquirer.payment_delay_s(settings())
         if delay_s > 0:
             return [FollowUp(job.type, job.ref_id, delay_s=delay_s), *pending]
@@ -36,11 +42,17 @@ def run(job: Job) -> list[FollowUp]:
 
 
 def _settle(tx: Cursor, payment: dict[str, Any]) -> list[FollowUp]:
-    outcome = acquirer.decide(payment["method"], payment["simulated_outcome"], settings())
+    outcome = acquirer.decide(payment["method"], payment["simulated_outcome"], payment["livemode"], settings())
     settled = payments.settle(tx, payment["id"], outcome.status, outcome.error_code, outcome.error_description)
     if settled is None:
         return []
-    return events.record(tx, payment["merchant_id"], f"payment.{outcome.status}", {"payment": payment_public(settled)})
+    return events.record(
+        tx,
+        payment["merchant_id"],
+        f"payment.{outcome.status}",
+        {"payment": payment_public(settled)},
+        livemode=settled["livemode"],
+    )
 
 
 def give_up(job: Job, reason: str) -> None:

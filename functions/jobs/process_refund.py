@@ -18,7 +18,9 @@ def run(job: Job) -> list[FollowUp]:
         if refund is None:
             return []  # already settled by an earlier run
         event = "refund.processed" if processed else "refund.failed"
-        return events.record(tx, refund["merchant_id"], event, {"refund": refund_public(refund)})
+        return events.record(
+            tx, refund["merchant_id"], event, {"refund": refund_public(refund)}, livemode=refund["livemode"]
+        )
 
 
 def give_up(job: Job, reason: str) -> None:

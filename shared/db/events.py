@@ -9,18 +9,20 @@ from shared.db import Cursor
 Row = dict[str, Any]
 
 
-def insert(tx: Cursor, event_id: str, merchant_id: str, event_type: str, body: str) -> list[str]:
-    """Store the event; return the ids of the endpoints subscribed to it (one round trip for both)."""
+def insert(tx: Cursor, event_id: str, merchant_id: str, livemode: bool, event_type: str, body: str) -> list[str]:
+    """Store the event; return the ids of the endpoints of its mode subscribed to it (one round trip
+    for both)."""
     tx.execute(
         """
         WITH event AS (
-            INSERT INTO events (id, merchant_id, type, body) VALUES (%(id)s, %(merchant)s, %(type)s, %(body)s)
+            INSERT INTO events (id, merchant_id, livemode, type, body)
+            VALUES (%(id)s, %(merchant)s, %(livemode)s, %(type)s, %(body)s)
         )
         SELECT id FROM webhook_endpoints
-        WHERE merchant_id = %(merchant)s AND enabled AND deleted_at IS NULL
+        WHERE merchant_id = %(merchant)s AND livemode = %(livemode)s AND enabled AND deleted_at IS NULL
           AND (events IS NULL OR %(type)s = ANY(events))
         """,
-        {"id": event_id, "merchant": merchant_id, "type": event_type, "body": body},
+        {"id": event_id, "merchant": merchant_id, "livemode": livemode, "type": event_type, "body": body},
     )
     return [row["id"] for row in tx.fetchall()]
 

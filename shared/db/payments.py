@@ -22,19 +22,26 @@ _SELECT = """
 
 
 def insert(
-    tx: Cursor, merchant_id: str, body: CreatePayment, network: str | None, simulated_outcome: str | None
+    tx: Cursor,
+    merchant_id: str,
+    livemode: bool,
+    body: CreatePayment,
+    network: str | None,
+    simulated_outcome: str | None,
 ) -> Row:
     card = body.card
     tx.execute(
         """
-        INSERT INTO payments (id, merchant_id, amount_minor, currency, method, order_id, description, metadata,
-                              card_network, card_last4, card_expiry_month, card_expiry_year, vpa, simulated_outcome)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+        INSERT INTO payments (id, merchant_id, livemode, amount_minor, currency, method, order_id, description,
+                              metadata, card_network, card_last4, card_expiry_month, card_expiry_year, vpa,
+                              simulated_outcome)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
         RETURNING *, 0::bigint AS amount_refunded
         """,
         (
             ids.new("pay"),
             merchant_id,
+            livemode,
             body.amount,
             body.currency,
             body.method,
@@ -52,28 +59,18 @@ def insert(
     return dict(tx.fetchone() or {})
 
 
-def find(tx: Cursor, payment_id: str, merchant_id: str | None = None) -> Row | None:
-    if merchant_id is None:
-        tx.execute(_SELECT + " WHERE p.id = %s", (payment_id,))
-    else:
-        tx.execute(_SELECT + " WHERE p.id = %s AND p.merchant_id = %s", (payment_id, merchant_id))
+def find(tx: Cursor, payment_id: str) -> Row | None:
+    """The payment whoever owns it, in either mode: for jobs, which act on ids they were given."""
+    tx.execute(_SELECT + " WHERE p.id = %s", (payment_id,))
     row = tx.fetchone()
     return dict(row) if row else None
 
 
-def get(tx: Cursor, payment_id: str, merchant_id: str) -> Row:
-    """Raises NotFound for an unknown id and for another merchant's payment alike."""
-    row = find(tx, ids.parse(payment_id, "pay"), merchant_id)
-    if row is None:
-        raise NotFound(f"No payment with id {payment_id!r}", field="id")
-    return row
-
-
-def lock(tx: Cursor, payment_id: str, merchant_id: str) -> Row:
-    """Lock the payment row for the rest of the transaction (refund totals are checked under it)."""
+def get(tx: Cursor, payment_id: str, merchant_id: str, livemode: bool) -> Row:
+    """Raises NotFound for an unknown id, another merchant's payment and one of the other mode alike."""
     tx.execute(
-        "SELECT * FROM payments WHERE id = %s AND merchant_id = %s FOR UPDATE",
-        (ids.parse(payment_id, "pay"), merchant_id),
+        _SELECT + " WHERE p.id = %s AND p.merchant_id = %s AND p.livemode = %s",
+        (ids.parse(payment_id, "pay"), merchant_id, livemode),
     )
     row = tx.fetchone()
     if row is None:
@@ -81,8 +78,22 @@ def lock(tx: Cursor, payment_id: str, merchant_id: str) -> Row:
     return dict(row)
 
 
-def list_page(tx: Cursor, merchant_id: str, limit: int, offset: int, filters: dict[str, str]) -> tuple[list[Row], int]:
-    where, args = "p.merchant_id = %s", [merchant_id]
+def lock(tx: Cursor, payment_id: str, merchant_id: str, livemode: bool) -> Row:
+    """Lock the payment row for the rest of the transaction (refund totals are checked under it)."""
+    tx.execute(
+        "SELECT * FROM payments WHERE id = %s AND merchant_id = %s AND livemode = %s FOR UPDATE",
+        (ids.parse(payment_id, "pay"), merchant_id, livemode),
+    )
+    row = tx.fetchone()
+    if row is None:
+        raise NotFound(f"No payment with id {payment_id!r}", field="id")
+    return dict(row)
+
+
+def list_page(
+    tx: Cursor, merchant_id: str, livemode: bool, limit: int, offset: int, filters: dict[str, str]
+) -> tuple[list[Row], int]:
+    where, args = "p.merchant_id = %s AND p.livemode = %s", [merchant_id, livemode]
     for column in ("status", "order_id", "method"):
         if column in filters:
             where += f" AND p.{column} = %s"
@@ -120,11 +131,11 @@ def settle(
     return dict(row) if row else None
 
 
-def capture(tx: Cursor, payment_id: str, merchant_id: str) -> bool:
+def capture(tx: Cursor, payment_id: str, merchant_id: str, livemode: bool) -> bool:
     tx.execute(
         "UPDATE payments SET captured = true, captured_at = now(), updated_at = now() "
-        "WHERE id = %s AND merchant_id = %s AND status = 'success' AND NOT captured",
-        (payment_id, merchant_id),
+        "WHERE id = %s AND merchant_id = %s AND livemode = %s AND status = 'success' AND NOT captured",
+        (payment_id, merchant_id, livemode),
     )
     return tx.rowcount == 1
 

@@ -25,28 +25,33 @@ def committed_total(tx: Cursor, payment_id: str) -> int:
 
 
 def insert(tx: Cursor, payment: Row, amount: int, reason: str | None) -> Row:
+    """A refund of ``payment``, in its merchant and mode."""
     tx.execute(
-        "INSERT INTO refunds (id, payment_id, merchant_id, amount_minor, currency, reason) "
-        "VALUES (%s, %s, %s, %s, %s, %s) RETURNING *",
-        (ids.new("rfnd"), payment["id"], payment["merchant_id"], amount, payment["currency"], reason),
+        "INSERT INTO refunds (id, payment_id, merchant_id, livemode, amount_minor, currency, reason) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING *",
+        (
+            ids.new("rfnd"),
+            payment["id"],
+            payment["merchant_id"],
+            payment["livemode"],
+            amount,
+            payment["currency"],
+            reason,
+        ),
     )
     return dict(tx.fetchone() or {})
 
 
-def find(tx: Cursor, refund_id: str, merchant_id: str | None = None) -> Row | None:
-    if merchant_id is None:
-        tx.execute("SELECT * FROM refunds WHERE id = %s", (refund_id,))
-    else:
-        tx.execute("SELECT * FROM refunds WHERE id = %s AND merchant_id = %s", (refund_id, merchant_id))
+def get(tx: Cursor, refund_id: str, merchant_id: str, livemode: bool) -> Row:
+    """Raises NotFound for an unknown id, another merchant's refund and one of the other mode alike."""
+    tx.execute(
+        "SELECT * FROM refunds WHERE id = %s AND merchant_id = %s AND livemode = %s",
+        (ids.parse(refund_id, "rfnd"), merchant_id, livemode),
+    )
     row = tx.fetchone()
-    return dict(row) if row else None
-
-
-def get(tx: Cursor, refund_id: str, merchant_id: str) -> Row:
-    row = find(tx, ids.parse(refund_id, "rfnd"), merchant_id)
     if row is None:
         raise NotFound(f"No refund with id {refund_id!r}", field="id")
-    return row
+    return dict(row)
 
 
 def list_for_payment(tx: Cursor, payment_id: str) -> list[Row]:

@@ -18,28 +18,37 @@ _SELECT = "SELECT d.*, e.url FROM webhook_deliveries d JOIN webhook_endpoints e 
 
 
 def insert_many(tx: Cursor, merchant_id: str, event_id: str, event_type: str, endpoint_ids: list[str]) -> list[str]:
+    """One delivery of the event per endpoint, in the event's mode. An endpoint of the other mode
+    violates the deliveries' foreign keys, so an event can never be sent across modes."""
     if not endpoint_ids:
         return []
-    rows = [(ids.new("whd"), merchant_id, event_id, endpoint_id, event_type) for endpoint_id in endpoint_ids]
+    rows = [(ids.new("whd"), merchant_id, event_id, endpoint_id, event_type, event_id) for endpoint_id in endpoint_ids]
     psycopg2.extras.execute_values(
         tx,
-        "INSERT INTO webhook_deliveries (id, merchant_id, event_id, endpoint_id, event_type, next_retry_at) VALUES %s",
+        "INSERT INTO webhook_deliveries (id, merchant_id, event_id, endpoint_id, event_type, livemode, next_retry_at) "
+        "VALUES %s",
         rows,
-        template="(%s, %s, %s, %s, %s, now())",
+        template="(%s, %s, %s, %s, %s, (SELECT livemode FROM events WHERE id = %s), now())",
     )
     return [row[0] for row in rows]
 
 
-def get(tx: Cursor, delivery_id: str, merchant_id: str) -> Row:
-    tx.execute(_SELECT + " WHERE d.id = %s AND d.merchant_id = %s", (ids.parse(delivery_id, "whd"), merchant_id))
+def get(tx: Cursor, delivery_id: str, merchant_id: str, livemode: bool) -> Row:
+    """Raises NotFound for an unknown id, another merchant's delivery and one of the other mode alike."""
+    tx.execute(
+        _SELECT + " WHERE d.id = %s AND d.merchant_id = %s AND d.livemode = %s",
+        (ids.parse(delivery_id, "whd"), merchant_id, livemode),
+    )
     row = tx.fetchone()
     if row is None:
         raise NotFound(f"No webhook delivery with id {delivery_id!r}", field="id")
     return dict(row)
 
 
-def list_page(tx: Cursor, merchant_id: str, limit: int, offset: int, filters: dict[str, str]) -> tuple[list[Row], int]:
-    where, args = "d.merchant_id = %s", [merchant_id]
+def list_page(
+    tx: Cursor, merchant_id: str, livemode: bool, limit: int, offset: int, filters: dict[str, str]
+) -> tuple[list[Row], int]:
+    where, args = "d.merchant_id = %s AND d.livemode = %s", [merchant_id, livemode]
     for param, column in (
         ("status", "d.status"),
         ("event", "d.event_type"),
@@ -153,16 +162,21 @@ def fail_unsendable(tx: Cursor, delivery_id: str, generation: int | None, reason
     )
 
 
-def request_retry(tx: Cursor, delivery_id: str, merchant_id: str) -> Row:
-    """Make the delivery due now, as a manual attempt, whatever its state."""
+def request_retry(tx: Cursor, delivery_id: str, merchant_id: str, livemode: bool) -> Row:
+    """Make the delivery due now, as a manual attempt, whatever its state.
+
+    Raises:
+        NotFound: no such delivery for this merchant in this mode.
+    """
     tx.execute(
         "UPDATE webhook_deliveries SET status = 'pending', next_retry_at = now(), generation = generation + 1, "
-        "manual_requested = true, updated_at = now() WHERE id = %s AND merchant_id = %s RETURNING id",
-        (ids.parse(delivery_id, "whd"), merchant_id),
+        "manual_requested = true, updated_at = now() WHERE id = %s AND merchant_id = %s AND livemode = %s "
+        "RETURNING id",
+        (ids.parse(delivery_id, "whd"), merchant_id, livemode),
     )
     if tx.fetchone() is None:
         raise NotFound(f"No webhook delivery with id {delivery_id!r}", field="id")
-    return get(tx, delivery_id, merchant_id)
+    return get(tx, delivery_id, merchant_id, livemode)
 
 
 def overdue_ids(tx: Cursor, older_than_s: float, limit: int) -> list[str]:

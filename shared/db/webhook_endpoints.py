@@ -49,19 +49,25 @@ def insert(
     secret: str,
     description: str | None = None,
     endpoint_id: str | None = None,
+    *,
+    livemode: bool = False,
 ) -> Row:
+    """A new endpoint; it gets the events of its mode only. Test mode unless said, as for the seed's
+    endpoint and fixtures, because a test endpoint cannot receive live data."""
     tx.execute(
-        "INSERT INTO webhook_endpoints (id, merchant_id, url, events, secret, description) "
-        "VALUES (%s, %s, %s, %s, %s, %s) RETURNING *",
-        (endpoint_id or ids.new("we"), merchant_id, url, events, crypto.seal(secret), description),
+        "INSERT INTO webhook_endpoints (id, merchant_id, livemode, url, events, secret, description) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING *",
+        (endpoint_id or ids.new("we"), merchant_id, livemode, url, events, crypto.seal(secret), description),
     )
     return _opened(tx.fetchone())
 
 
-def get(tx: Cursor, endpoint_id: str, merchant_id: str) -> Row:
+def get(tx: Cursor, endpoint_id: str, merchant_id: str, livemode: bool) -> Row:
+    """Raises NotFound for an unknown or deleted id, another merchant's endpoint and one of the other
+    mode alike."""
     tx.execute(
-        "SELECT * FROM webhook_endpoints WHERE id = %s AND merchant_id = %s AND deleted_at IS NULL",
-        (ids.parse(endpoint_id, "we"), merchant_id),
+        "SELECT * FROM webhook_endpoints WHERE id = %s AND merchant_id = %s AND livemode = %s AND deleted_at IS NULL",
+        (ids.parse(endpoint_id, "we"), merchant_id, livemode),
     )
     row = tx.fetchone()
     if row is None:
@@ -69,18 +75,35 @@ def get(tx: Cursor, endpoint_id: str, merchant_id: str) -> Row:
     return _opened(row)
 
 
-def list_all(tx: Cursor, merchant_id: str) -> list[Row]:
+def count_locked(tx: Cursor, merchant_id: str, livemode: bool) -> int:
+    """How many endpoints (deleted ones aside) the merchant has in this mode; until ``tx`` ends, no
+    other transaction that calls this for them gets past it."""
+    # Under READ COMMITTED two concurrent creates would each count 15 and each add one: the lock
+    # makes the second count after the first has committed.
     tx.execute(
-        "SELECT * FROM webhook_endpoints WHERE merchant_id = %s AND deleted_at IS NULL ORDER BY created_at, id",
-        (merchant_id,),
+        "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"webhook_endpoints:{merchant_id}:{livemode}",)
+    )
+    tx.execute(
+        "SELECT count(*) AS n FROM webhook_endpoints WHERE merchant_id = %s AND livemode = %s AND deleted_at IS NULL",
+        (merchant_id, livemode),
+    )
+    row = tx.fetchone()
+    return int(row["n"]) if row else 0
+
+
+def list_all(tx: Cursor, merchant_id: str, livemode: bool) -> list[Row]:
+    tx.execute(
+        "SELECT * FROM webhook_endpoints WHERE merchant_id = %s AND livemode = %s AND deleted_at IS NULL "
+        "ORDER BY created_at, id",
+        (merchant_id, livemode),
     )
     return [_opened(r) for r in tx.fetchall()]
 
 
-def update(tx: Cursor, endpoint_id: str, merchant_id: str, changes: dict[str, Any]) -> Row:
+def update(tx: Cursor, endpoint_id: str, merchant_id: str, livemode: bool, changes: dict[str, Any]) -> Row:
     allowed = {"url", "events", "enabled", "description"}
     assert set(changes) <= allowed, changes
-    row = get(tx, endpoint_id, merchant_id)
+    row = get(tx, endpoint_id, merchant_id, livemode)
     if not changes:
         return row
     assignments = ", ".join(f"{column} = %s" for column in changes)
@@ -91,16 +114,16 @@ def update(tx: Cursor, endpoint_id: str, merchant_id: str, changes: dict[str, An
     return _opened(tx.fetchone())
 
 
-def soft_delete(tx: Cursor, endpoint_id: str, merchant_id: str) -> None:
-    row = get(tx, endpoint_id, merchant_id)
+def soft_delete(tx: Cursor, endpoint_id: str, merchant_id: str, livemode: bool) -> None:
+    row = get(tx, endpoint_id, merchant_id, livemode)
     tx.execute(
         "UPDATE webhook_endpoints SET deleted_at = now(), enabled = false, updated_at = now() WHERE id = %s",
         (row["id"],),
     )
 
 
-def rotate_secret(tx: Cursor, endpoint_id: str, merchant_id: str, new_secret: str) -> Row:
-    row = get(tx, endpoint_id, merchant_id)
+def rotate_secret(tx: Cursor, endpoint_id: str, merchant_id: str, livemode: bool, new_secret: str) -> Row:
+    row = get(tx, endpoint_id, merchant_id, livemode)
     tx.execute(
         "UPDATE webhook_endpoints SET previous_secret = secret, secret = %s, "
         f"previous_secret_expires_at = now() + interval '{PREVIOUS_SECRET_GRACE}', updated_at = now() "

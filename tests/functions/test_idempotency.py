@@ -82,9 +82,9 @@ def test_twenty_concurrent_requests_with_one_key_create_one_payment(api: Api) ->
 
 
 def test_key_in_use_by_a_running_request_gets_409(api: Api) -> None:
-    # Hold the key's lock the way a slow first request would.
+    # Hold the key's lock (merchant, mode, key) the way a slow first request would.
     with db.transaction() as tx:
-        tx.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", ("mch_test:slow-key",))
+        tx.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", ("mch_test:test:slow-key",))
         response = api.post("/payments", json=payment_body(), headers={"Idempotency-Key": "slow-key"})
 
     assert response.status_code == 409

@@ -9,6 +9,7 @@ from chalice.test import Client
 
 from app import app
 from shared import invoker, keys, queue
+from shared.config import settings
 from tests.conftest import Api, Receiver, payment_body, scalar, wait_until
 
 
@@ -69,7 +70,8 @@ def test_a_delivery_invoked_by_hand_while_its_endpoint_is_busy_is_skipped(api: A
     # Every slot of the endpoint is held by attempts in flight elsewhere.
     in_flight_until = int(time.time() * 1000) + 60_000
     queue.default_queue().redis.zadd(
-        keys.endpoint_slots(endpoint["id"]), {f"whd_elsewhere{i}": in_flight_until for i in range(4)}
+        keys.endpoint_slots(endpoint["id"]),
+        {f"whd_elsewhere{i}": in_flight_until for i in range(settings().webhook_endpoint_concurrency)},
     )
 
     result = app.handler_map["deliver_webhook"]({"ref_id": delivery_id}, LambdaContext("deliver_webhook", 256))

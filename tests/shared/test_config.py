@@ -60,3 +60,14 @@ def test_private_webhook_targets_are_allowed_only_when_asked_for_whatever_the_en
 def test_bad_values_fail_loudly(env: dict[str, str]) -> None:
     with pytest.raises(ConfigError):
         Settings.from_env(env)
+
+
+def test_rate_limits_default_to_the_review_figures_and_take_zero_for_off() -> None:
+    s = Settings.from_env({})
+    off = Settings.from_env({"RATE_LIMIT_SECRET_PER_S": "0", "RATE_LIMIT_PUBLISHABLE_BURST": "0"})
+
+    assert (s.rate_limit_secret_per_s, s.rate_limit_secret_burst) == (100, 200)
+    assert (s.rate_limit_publishable_per_s, s.rate_limit_publishable_burst) == (20, 40)
+    assert off.rate_limit_secret_per_s == 0 and off.rate_limit_publishable_burst == 0
+    with pytest.raises(ConfigError, match="RATE_LIMIT_SECRET_BURST"):
+        Settings.from_env({"RATE_LIMIT_SECRET_BURST": "2.5"})
