@@ -44,6 +44,7 @@ import sys  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -142,16 +143,17 @@ def moto_url() -> Iterator[str]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def api_url(database: None) -> Iterator[str]:
-    """A real gunicorn server running the app with the test settings."""
+@contextmanager
+def running_api(**env: str) -> Iterator[str]:
+    """A real gunicorn server running the app with the test settings and ``env``; yields its base URL."""
     port = free_port()
-    proc = _start([sys.executable, "-m", "infra.local", "api"], {"PORT": str(port)})
+    proc = _start([sys.executable, "-m", "infra.local", "api"], {"PORT": str(port), **env})
     base = f"http://127.0.0.1:{port}/api/v1"
 
     def up() -> bool:
         try:
-            return requests.get(f"{base}/test/jobs/status", timeout=2).status_code == 200
+            # 429: a server with low rate limits is up too.
+            return requests.get(f"{base}/test/jobs/status", timeout=2).status_code in (200, 429)
         except requests.RequestException:
             assert proc.poll() is None, "the API server exited"
             return False
@@ -161,6 +163,13 @@ def api_url(database: None) -> Iterator[str]:
         yield base
     finally:
         stop_process(proc)
+
+
+@pytest.fixture(scope="session")
+def api_url(database: None) -> Iterator[str]:
+    """The API server most tests share."""
+    with running_api() as base:
+        yield base
 
 
 @dataclass

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ from functions.api.create_webhook_endpoint import MAX_WEBHOOK_ENDPOINTS
 from functions.api.send_test_webhook import TEST_EVENTS
 from shared import db, seed, signing
 from shared.db import webhook_endpoints
-from tests.conftest import OTHER_API_KEY, ROOT, Api, Receiver, free_port, payment_body, scalar, stop_process, wait_until
+from tests.conftest import OTHER_API_KEY, Api, Receiver, payment_body, running_api, scalar
 
 SECRET_PER_S, SECRET_BURST = 1, 5
 PUBLISHABLE_PER_S, PUBLISHABLE_BURST = 1, 3
@@ -83,24 +81,8 @@ class Server:
 @pytest.fixture(scope="module")
 def limited(database: None) -> Iterator[Server]:
     """The API with low limits, on its own port (the shared server's limits are generous)."""
-    port = free_port()
-    env = {**os.environ, **LIMITS, "PORT": str(port)}
-    proc = subprocess.Popen([sys.executable, "-m", "infra.local", "api"], cwd=ROOT, env=env)
-    server = Server(port)
-
-    def up() -> bool:
-        try:
-            # Any answer will do: polling the job status soon meets its own limit.
-            return server.send("GET", "/test/jobs/status").status in (200, 429)
-        except OSError:
-            assert proc.poll() is None, "the API server exited"
-            return False
-
-    try:
-        wait_until(up, timeout_s=60)
-        yield server
-    finally:
-        stop_process(proc)
+    with running_api(**LIMITS) as base:
+        yield Server(int(urllib.parse.urlsplit(base).port or 0))
 
 
 def _statuses(answers: list[Answer]) -> list[int]:

@@ -5,31 +5,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from shared import db, signing, webhooks
 from shared.config import Settings
 from shared.errors import InvalidRequest
 from shared.models import EVENT_TYPES
-from tests.conftest import (
-    ROOT,
-    Api,
-    Poller,
-    Receiver,
-    free_port,
-    payment_body,
-    settled_payment,
-    stop_process,
-    wait_until,
-)
+from tests.conftest import Api, Poller, Receiver, payment_body, running_api, settled_payment, wait_until
 
 PRODUCTION = Settings.from_env({"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEY": "x", "GATEWAY_ENCRYPTION_KEY": "e"})
 TEST = Settings.from_env({"GATEWAY_ENV": "test", "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"})
@@ -567,24 +553,10 @@ def test_send_outside_production_reaches_the_loopback_receiver(receiver: Receive
 
 
 @pytest.fixture(scope="module")
-def default_api_url() -> Iterator[str]:
+def default_api_url(database: None) -> Iterator[str]:
     """An API server with the defaults a deployment has: private webhook targets refused."""
-    port = free_port()
-    env = {**os.environ, "PORT": str(port), "WEBHOOK_ALLOW_PRIVATE_TARGETS": "false"}
-    proc = subprocess.Popen([sys.executable, "-m", "infra.local", "api"], cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}/api/v1"
-
-    def up() -> bool:
-        try:
-            return requests.get(f"{base}/test/jobs/status", timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-
-    try:
-        wait_until(up, timeout_s=60)
+    with running_api(WEBHOOK_ALLOW_PRIVATE_TARGETS="false") as base:
         yield base
-    finally:
-        stop_process(proc)
 
 
 @pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://localhost:4000/webhook"])
