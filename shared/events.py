@@ -32,4 +32,7 @@ def record(
     subscribed = events_table.insert(tx, event_id, merchant_id, livemode, event_type, body)
     endpoint_ids = [endpoint_id] if endpoint_id is not None else subscribed
     delivery_ids = webhook_deliveries.insert_many(tx, merchant_id, event_id, event_type, endpoint_ids)
-    return [FollowUp(DELIVER_WEBHOOK, delivery_id) for delivery_id in delivery_ids]
+    return [
+        FollowUp(DELIVER_WEBHOOK, delivery_id, slots=f"{endpoint}:{merchant_id}")
+        for delivery_id, endpoint in zip(delivery_ids, endpoint_ids, strict=True)
+    ]

@@ -81,7 +81,14 @@ def run_event(handler: JobHandler, job_type: str, event: Mapping[str, Any]) -> d
 
 def job_event(job: Job) -> dict[str, Any]:
     """The payload a job function receives: enough to rebuild the Job, lease included."""
-    return {"id": job.id, "type": job.type, "ref_id": job.ref_id, "attempt": job.attempt, "lease": job.lease}
+    return {
+        "id": job.id,
+        "type": job.type,
+        "ref_id": job.ref_id,
+        "attempt": job.attempt,
+        "lease": job.lease,
+        "slots": job.slots,
+    }
 
 
 def job_from_event(job_type: str, event: Mapping[str, Any]) -> Job:
@@ -92,4 +99,5 @@ def job_from_event(job_type: str, event: Mapping[str, Any]) -> Job:
         ref_id=ref_id,
         attempt=int(event.get("attempt", 1)),
         lease=str(event.get("lease", "")),
+        slots=str(event.get("slots", "")),
     )

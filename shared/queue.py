@@ -44,6 +44,7 @@ class Job:
     ref_id: str
     attempt: int  # 1 on the first run
     lease: str = ""
+    slots: str = ""  # as FollowUp.slots
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,9 @@ class FollowUp:
     type: str
     ref_id: str
     delay_s: float = 0.0
+    # The webhook slots the job needs ("endpoint_id:merchant_id"), when known as it is queued: the
+    # job can then take them, or park, before it reads PostgreSQL (shared.slots).
+    slots: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,14 +103,14 @@ def _lane_keys(lane: str) -> list[str]:
 # Four keys per lane, in LANES order (due, leased, parked, wake), then dead and the completed counter.
 _ALL_KEYS = [k for lane in LANES for k in _lane_keys(lane)] + [keys.JOBS_DEAD, keys.JOBS_COMPLETED]
 
-# Shared by enqueue and complete. ARGV from index `first`: id, type, ref_id, run_at_ms, lane (repeated).
+# Shared by enqueue and complete. ARGV from index `first`: id, type, ref_id, run_at_ms, lane, slots (repeated).
 # A job already due keeps the earlier of its two times (ZADD LT). With only_if_absent (reconciliation)
 # a job that is due, running, parked or dead is left alone: reconciliation fills in lost work, it
 # never reschedules work and never revives a job that gave up.
 _ENQUEUE_LOOP = """
 local dead_k = KEYS[#KEYS - 1]
 local added, woken = 0, {}
-for i = first, #ARGV, 5 do
+for i = first, #ARGV, 6 do
   local id, typ, ref, at, lane = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
   local b = (lane - 1) * 4
   local due = redis.call('ZSCORE', KEYS[b + 1], id)
@@ -114,7 +118,7 @@ for i = first, #ARGV, 5 do
   local waiting = redis.call('ZSCORE', KEYS[b + 3], id) or redis.call('ZSCORE', dead_k, id)
   if not (only_if_absent and (due or running or waiting)) then
     if not due and not running then
-      redis.call('HSET', prefix .. id, 'type', typ, 'ref_id', ref, 'lane', lane, 'attempts', 0)
+      redis.call('HSET', prefix .. id, 'type', typ, 'ref_id', ref, 'lane', lane, 'attempts', 0, 'slots', ARGV[i + 5])
     end
     redis.call('ZADD', KEYS[b + 1], 'LT', at, id)
     redis.call('ZREM', KEYS[b + 3], id)
@@ -212,12 +216,12 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0
   else
     redis.call('ZREM', KEYS[1], id)
     local h = prefix .. id
-    local fields = redis.call('HMGET', h, 'type', 'ref_id')
+    local fields = redis.call('HMGET', h, 'type', 'ref_id', 'slots')
     if fields[1] then
       redis.call('ZADD', KEYS[2], now + lease_ms, id)
       local attempts = redis.call('HINCRBY', h, 'attempts', 1)
       redis.call('HSET', h, 'lease', token .. ':' .. attempts)
-      table.insert(out, {id, fields[1], fields[2], attempts, token .. ':' .. attempts})
+      table.insert(out, {id, fields[1], fields[2], attempts, token .. ':' .. attempts, fields[3] or ''})
     end
   end
 end
@@ -261,7 +265,10 @@ class Queue:
         rows = self._claim(
             keys=_lane_keys(lane)[:3], args=[keys.JOB_PREFIX, _now_ms(), int(lease_s * 1000), limit, token]
         )
-        return [Job(id=_s(r[0]), type=_s(r[1]), ref_id=_s(r[2]), attempt=int(r[3]), lease=_s(r[4])) for r in rows]
+        return [
+            Job(id=_s(r[0]), type=_s(r[1]), ref_id=_s(r[2]), attempt=int(r[3]), lease=_s(r[4]), slots=_s(r[5]))
+            for r in rows
+        ]
 
     def complete(self, job: Job, follow_ups: Iterable[FollowUp] = ()) -> None:
         self._complete(keys=_ALL_KEYS, args=[keys.JOB_PREFIX, job.id, job.lease, _now_ms(), *_item_args(follow_ups)])
@@ -342,7 +349,7 @@ def _item_args(items: Iterable[FollowUp]) -> list[Any]:
     args: list[Any] = []
     for item in items:
         args += [job_id(item.type, item.ref_id), item.type, item.ref_id, now + int(item.delay_s * 1000)]
-        args.append(_lane_index(item.type))
+        args += [_lane_index(item.type), item.slots]
     return args
 
 

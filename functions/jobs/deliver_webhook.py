@@ -21,13 +21,28 @@ CRASH_RETRY = CrashRetry(max_attempts=8, first_delay_s=1, max_delay_s=300)
 
 
 def run(job: Job) -> list[FollowUp]:
+    slots = default_slots()
+    endpoint_id, _, merchant_id = job.slots.partition(":")
+    if not endpoint_id:
+        return _deliver(job, None)  # queued without its slots (a retry, reconciliation): read them first
+    # Take the slot before reading PostgreSQL, so a delivery that has to wait costs no query.
+    if not slots.acquire_or_park(job, endpoint_id, merchant_id):
+        raise JobParked
+    try:
+        return _deliver(job, (endpoint_id, merchant_id))
+    finally:
+        slots.release(job, endpoint_id, merchant_id)
+
+
+def _deliver(job: Job, holding: tuple[str, str] | None) -> list[FollowUp]:
+    """One attempt; ``holding`` names the slots the caller already holds (else they are taken here)."""
     with db.autocommit() as tx:
         delivery = webhook_deliveries.find_for_sending(tx, job.ref_id)
         if delivery is None or delivery["status"] != DeliveryStatus.PENDING:
             return []
         now = dt.datetime.now(dt.UTC)
         if delivery["next_retry_at"] is not None and delivery["next_retry_at"] > now:
-            return [FollowUp(job.type, job.ref_id, (delivery["next_retry_at"] - now).total_seconds())]
+            return [FollowUp(job.type, job.ref_id, (delivery["next_retry_at"] - now).total_seconds(), job.slots)]
         if not delivery["enabled"] or delivery["deleted_at"] is not None:
             webhook_deliveries.fail_unsendable(tx, delivery["id"], delivery["generation"], "endpoint disabled")
             return []
@@ -37,7 +52,7 @@ def run(job: Job) -> list[FollowUp]:
     body = delivery["body"].encode()
     secrets_in_use = [delivery["secret"]] + ([delivery["previous_secret"]] if delivery["previous_secret"] else [])
     slots = default_slots()
-    if not slots.acquire_or_park(job, delivery["endpoint_id"], delivery["merchant_id"]):
+    if holding is None and not slots.acquire_or_park(job, delivery["endpoint_id"], delivery["merchant_id"]):
         # The endpoint or merchant has its share of the lane: this thread goes to someone else, and
         # the job sleeps until one of their attempts finishes.
         raise JobParked
@@ -46,7 +61,8 @@ def run(job: Job) -> list[FollowUp]:
         headers = signing.headers(secrets_in_use, delivery["event_id"], int(time.time()), body)
         result = webhooks.send(delivery["url"], body, headers, settings())
     finally:
-        slots.release(job, delivery["endpoint_id"], delivery["merchant_id"])
+        if holding is None:
+            slots.release(job, delivery["endpoint_id"], delivery["merchant_id"])
     status, next_retry_at = webhooks.after_attempt(
         result.ok, delivery["scheduled_attempts"], trigger, settings(), dt.datetime.now(dt.UTC)
     )
@@ -66,7 +82,7 @@ def run(job: Job) -> list[FollowUp]:
     if settled is None or settled["status"] != DeliveryStatus.PENDING:
         return []
     wait = (settled["next_retry_at"] - dt.datetime.now(dt.UTC)).total_seconds()
-    return [FollowUp(job.type, job.ref_id, max(0.0, wait))]
+    return [FollowUp(job.type, job.ref_id, max(0.0, wait), f"{delivery['endpoint_id']}:{delivery['merchant_id']}")]
 
 
 def give_up(job: Job, reason: str) -> None:

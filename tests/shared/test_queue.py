@@ -235,3 +235,13 @@ def test_enqueue_wakes_only_the_lanes_it_fills(queue: Queue) -> None:
     queue.wait_for_work(WEBHOOKS, 5)
     assert time.monotonic() - started < 1
     assert queue.redis.llen(keys.lane_wake(MONEY)) == 0
+
+
+def test_a_jobs_slots_travel_with_it_through_claims_and_follow_ups(queue: Queue) -> None:
+    queue.enqueue([FollowUp("deliver_webhook", "whd_1", slots="we_1:mch_1")])
+    [job] = queue.claim(WEBHOOKS, 10, lease_s=30)
+    assert job.slots == "we_1:mch_1"
+
+    queue.complete(job, [FollowUp("deliver_webhook", "whd_1", slots="we_1:mch_1")])
+
+    assert [j.slots for j in queue.claim(WEBHOOKS, 10, lease_s=30)] == ["we_1:mch_1"]
