@@ -28,7 +28,7 @@ BENCH_ENV: dict[str, str] = {
     # The gateway's defaults, pinned so a developer's shell cannot change what is measured.
     "WEB_CONCURRENCY": os.environ.get("BENCH_WEB_CONCURRENCY", "4"),
     "MONEY_CONCURRENCY": os.environ.get("BENCH_MONEY_CONCURRENCY", "8"),
-    "WEBHOOK_CONCURRENCY": os.environ.get("BENCH_WEBHOOK_CONCURRENCY", "32"),
+    "WEBHOOK_CONCURRENCY": os.environ.get("BENCH_WEBHOOK_CONCURRENCY", "16"),
 }
 
 

@@ -190,7 +190,7 @@ class Settings:
             webhook_endpoint_concurrency=max(1, _number(env, "WEBHOOK_ENDPOINT_CONCURRENCY", 8, int)),
             job_lease_s=max(1.0, _number(env, "JOB_LEASE_S", 60.0, float)),
             money_concurrency=max(1, _number(env, "MONEY_CONCURRENCY", 8, int)),
-            webhook_concurrency=max(1, _number(env, "WEBHOOK_CONCURRENCY", 32, int)),
+            webhook_concurrency=max(1, _number(env, "WEBHOOK_CONCURRENCY", 16, int)),
             reconcile_interval_s=_number(env, "RECONCILE_INTERVAL_S", 10.0, float),
             reconcile_grace_s=_number(env, "RECONCILE_GRACE_S", 5.0, float),
             heartbeat_ttl_s=_number(env, "HEARTBEAT_TTL_S", 15.0, float),
