@@ -24,18 +24,18 @@ def run(job: Job) -> list[FollowUp]:
     slots = default_slots()
     endpoint_id, _, merchant_id = job.slots.partition(":")
     if not endpoint_id:
-        return _deliver(job, None)  # queued without its slots (a retry, reconciliation): read them first
+        return _deliver(job, holds_slots=False)  # queued without its slots (a retry, reconciliation)
     # Take the slot before reading PostgreSQL, so a delivery that has to wait costs no query.
     if not slots.acquire_or_park(job, endpoint_id, merchant_id):
         raise JobParked
     try:
-        return _deliver(job, (endpoint_id, merchant_id))
+        return _deliver(job, holds_slots=True)
     finally:
         slots.release(job, endpoint_id, merchant_id)
 
 
-def _deliver(job: Job, holding: tuple[str, str] | None) -> list[FollowUp]:
-    """One attempt; ``holding`` names the slots the caller already holds (else they are taken here)."""
+def _deliver(job: Job, *, holds_slots: bool) -> list[FollowUp]:
+    """One attempt; the delivery's slots are taken here unless the caller ``holds_slots`` already."""
     with db.autocommit() as tx:
         delivery = webhook_deliveries.find_for_sending(tx, job.ref_id)
         if delivery is None or delivery["status"] != DeliveryStatus.PENDING:
@@ -52,7 +52,7 @@ def _deliver(job: Job, holding: tuple[str, str] | None) -> list[FollowUp]:
     body = delivery["body"].encode()
     secrets_in_use = [delivery["secret"]] + ([delivery["previous_secret"]] if delivery["previous_secret"] else [])
     slots = default_slots()
-    if holding is None and not slots.acquire_or_park(job, delivery["endpoint_id"], delivery["merchant_id"]):
+    if not holds_slots and not slots.acquire_or_park(job, delivery["endpoint_id"], delivery["merchant_id"]):
         # The endpoint or merchant has its share of the lane: this thread goes to someone else, and
         # the job sleeps until one of their attempts finishes.
         raise JobParked
@@ -61,7 +61,7 @@ def _deliver(job: Job, holding: tuple[str, str] | None) -> list[FollowUp]:
         headers = signing.headers(secrets_in_use, delivery["event_id"], int(time.time()), body)
         result = webhooks.send(delivery["url"], body, headers, settings())
     finally:
-        if holding is None:
+        if not holds_slots:
             slots.release(job, delivery["endpoint_id"], delivery["merchant_id"])
     status, next_retry_at = webhooks.after_attempt(
         result.ok, delivery["scheduled_attempts"], trigger, settings(), dt.datetime.now(dt.UTC)
