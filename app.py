@@ -56,7 +56,7 @@ http.route(app, f"{API}/webhook-endpoints/{{endpoint_id}}/test", "POST", send_te
 http.route(app, f"{API}/webhooks", "GET", list_webhook_deliveries.handle)
 http.route(app, f"{API}/webhooks/{{delivery_id}}", "GET", get_webhook_delivery.handle)
 http.route(app, f"{API}/webhooks/{{delivery_id}}/retry", "POST", retry_webhook_delivery.handle)
-http.route(app, f"{API}/test/jobs/status", "GET", get_job_status.handle, access="public")
+http.route(app, f"{API}/test/jobs/status", "GET", get_job_status.handle, access="optional")
 
 
 # Job type -> handler module (each module is named after its job type).

@@ -17,7 +17,7 @@ from chalice import Chalice, CORSConfig, Response
 
 from shared import auth, ids, log, ratelimit
 from shared.config import settings
-from shared.errors import GatewayError, InvalidRequest, PayloadTooLarge, RateLimited
+from shared.errors import GatewayError, InvalidRequest, PayloadTooLarge, RateLimited, Unauthorized
 from shared.models import dumps
 
 logger = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class Reply:
 
 
 Handler = Callable[[Call], Reply]
-Access = Literal["secret", "publishable", "public"]
+Access = Literal["secret", "publishable", "optional", "public"]
 
 
 def _reject_constant(name: str) -> object:
@@ -158,12 +158,14 @@ def _dispatch(request: Any, handler: Handler, params: Mapping[str, str], request
     if any("\x00" in key or "\x00" in value for key, value in query.items()):
         raise InvalidRequest("Query parameters must not contain NUL characters")
     headers = {k.lower(): v for k, v in request.headers.items()}
+    api_key = headers.get("x-api-key")
+    client_address = _client_address(request)
     # Before authentication: a wrong key is limited too, before it costs a database lookup.
-    _take_rate_token(request, headers.get("x-api-key"), access)
+    _take_rate_token(api_key, client_address, access)
     merchant_id = ""
     livemode = False
-    if access != "public":
-        merchant_id, livemode = auth.authenticate(headers.get("x-api-key"), publishable_ok=access == "publishable")
+    if access != "public" and (api_key or access != "optional"):
+        merchant_id, livemode = _authenticate(api_key, client_address, publishable_ok=access != "secret")
     call = Call(
         method=request.method,
         path=request.path,
@@ -179,7 +181,7 @@ def _dispatch(request: Any, handler: Handler, params: Mapping[str, str], request
         return handler(call)
 
 
-def _take_rate_token(request: Any, api_key: str | None, access: Access) -> None:
+def _take_rate_token(api_key: str | None, client_address: str, access: Access) -> None:
     """Take a token from the request's bucket (``shared.ratelimit`` says which).
 
     Raises:
@@ -188,9 +190,31 @@ def _take_rate_token(request: Any, api_key: str | None, access: Access) -> None:
     # A public route ignores the key, so it must not pick the bucket either: a made-up key per
     # request would get a fresh bucket every time.
     presented = None if access == "public" else api_key
+    ratelimit.default_limiter().take_request(presented, client_address)
+
+
+def _authenticate(api_key: str | None, client_address: str, *, publishable_ok: bool) -> auth.Caller:
+    """``auth.authenticate``, with keys that fail counted against the client address.
+
+    Raises:
+        RateLimited: too many keys from this address failed lately (checked before the lookup).
+        Unauthorized, Forbidden: as ``auth.authenticate``.
+    """
+    if not api_key:
+        return auth.authenticate(api_key, publishable_ok=publishable_ok)
+    limiter = ratelimit.default_limiter()
+    limiter.check_auth_failures(client_address)
+    try:
+        return auth.authenticate(api_key, publishable_ok=publishable_ok)
+    except Unauthorized:
+        limiter.note_auth_failure(client_address)
+        raise
+
+
+def _client_address(request: Any) -> str:
     # API Gateway's address for the caller; infra/wsgi.py puts the socket's peer there.
     identity = (getattr(request, "context", None) or {}).get("identity") or {}
-    ratelimit.default_limiter().take_request(presented, str(identity.get("sourceIp") or ""))
+    return str(identity.get("sourceIp") or "")
 
 
 def _error_headers(exc: GatewayError) -> dict[str, str]:
@@ -213,7 +237,8 @@ def route(app: Chalice, path: str, method: str, handler: Handler, *, access: Acc
     """Register ``handler`` for ``method path``; the view's name is the handler's module name.
 
     ``access``: "secret" needs the secret API key, "publishable" also takes a publishable key,
-    "public" needs no key.
+    "optional" takes a key of either kind or none (the handler sees whose it was, if any),
+    "public" needs no key and ignores one.
     """
     name = handler.__module__.rsplit(".", 1)[-1]
 

@@ -78,6 +78,11 @@ def client_bucket(client: str) -> str:
     return f"{PREFIX}ratelimit:client:{client}"
 
 
+def auth_failure_bucket(client: str) -> str:
+    """Keys from one client address that failed to authenticate."""
+    return f"{PREFIX}ratelimit:auth-failures:{client}"
+
+
 def endpoint_test_events_bucket(merchant_id: str, endpoint_id: str) -> str:
     """Test events sent to one webhook endpoint. The merchant is part of the name because the bucket
     is taken before the endpoint is looked up: a wrong merchant's requests cannot drain it."""

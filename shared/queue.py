@@ -332,6 +332,23 @@ class Queue:
             "failed": int(dead),
         }
 
+    def held_job_ids(self) -> dict[str, list[str]]:
+        """The ids of jobs running, parked and dead, by those names. Running jobs are bounded by the
+        pollers' threads and dead ones by bugs; parked ones by the webhook backlog."""
+        pipe = self.redis.pipeline(transaction=False)
+        for lane in LANES:
+            pipe.zrange(keys.lane_leased(lane), 0, -1)
+        for lane in LANES:
+            pipe.zrange(keys.lane_parked(lane), 0, -1)
+        pipe.zrange(keys.JOBS_DEAD, 0, -1)
+        found = [[_s(i) for i in ids] for ids in pipe.execute()]
+        n = len(LANES)
+        return {
+            "processing": [i for ids in found[:n] for i in ids],
+            "parked": [i for ids in found[n : 2 * n] for i in ids],
+            "failed": found[-1],
+        }
+
     def heartbeat(self, poller_id: str) -> None:
         self.redis.zadd(keys.POLLERS, {poller_id: _now_ms()})
 

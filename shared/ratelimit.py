@@ -16,6 +16,12 @@ Which bucket an API request draws from (``RateLimiter.take_request``):
 - no key at all (the job status, or a route that needs a key and got none): the client address,
   at the publishable rate.
 
+A fresh made-up key per request would get a fresh bucket every time, so wrong keys are also limited
+per client address (``check_auth_failures``, ``note_auth_failure``): each key that fails to
+authenticate takes a token from the address's failure bucket (the publishable rate), and while that
+bucket is empty every request from the address that carries a key is refused before its key is
+looked up, the right key included, or a refusal would tell a guesser which key was right.
+
 Keys are only ever seen here as their keyed hash (``auth.hash_api_key``): never stored, never logged.
 
 The client address is what our front door saw: API Gateway's ``sourceIp`` when deployed, the
@@ -54,8 +60,9 @@ TIMEOUT_S = 0.5
 PAUSE_AFTER_FAILURE_S = 1.0
 
 # KEYS: 1 the bucket (hash: tokens, at_ms).
-# ARGV: 1 tokens per second, 2 burst, 3 now in ms (empty: Redis's own clock; tests pass one).
-# Returns 0 when a token was taken, else how many ms until one will be there.
+# ARGV: 1 tokens per second, 2 burst, 3 now in ms (empty: Redis's own clock; tests pass one),
+# 4 tokens to take (0 only looks).
+# Returns 0 when a token was there (and was taken), else how many ms until one will be there.
 # The bucket expires once it would be full again: a missing bucket and a full one are the same.
 _TAKE = """
 local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -75,7 +82,7 @@ if now > at then
 end
 local wait = 0
 if tokens >= 1 then
-  tokens = tokens - 1
+  tokens = tokens - tonumber(ARGV[4])
 else
   wait = math.ceil((1 - tokens) * 1000 / rate)
 end
@@ -124,12 +131,12 @@ class RateLimiter:
             publishable=Limit(s.rate_limit_publishable_per_s, s.rate_limit_publishable_burst),
         )
 
-    def take(self, bucket: str, limit: Limit, *, now_ms: int | None = None) -> int:
+    def take(self, bucket: str, limit: Limit, *, now_ms: int | None = None, look_only: bool = False) -> int:
         """Take a token from ``bucket``: 0 if one was taken (or Redis is unreachable, or the limit is
-        off), else the whole seconds (at least 1) until one will be there."""
+        off), else the whole seconds (at least 1) until one will be there. ``look_only`` takes nothing."""
         if limit.is_off or time.monotonic() < self._paused_until:
             return 0
-        args: list[str | int] = [repr(limit.per_s), limit.burst, "" if now_ms is None else now_ms]
+        args: list[str | int] = [repr(limit.per_s), limit.burst, "" if now_ms is None else now_ms, int(not look_only)]
         try:
             wait_ms = int(self._take(keys=[bucket], args=args))
         except redis.RedisError as exc:
@@ -152,13 +159,30 @@ class RateLimiter:
             limit = self.publishable
         else:
             limit, bucket = self.secret, keys.secret_key_bucket(hash_api_key(api_key))
-        retry_after_s = self.take(bucket, limit)
-        if retry_after_s:
-            raise RateLimited(
-                f"Too many requests: at most {limit.per_s:g} a second (bursts of {limit.burst}); "
-                f"try again in {retry_after_s} s",
-                retry_after_s=retry_after_s,
-            )
+        _refuse_if_waiting(self.take(bucket, limit), limit)
+
+    def check_auth_failures(self, client_address: str) -> None:
+        """Refuse a request carrying a key while its address has used up its failed authentications.
+
+        Raises:
+            RateLimited: the address's failure bucket is empty.
+        """
+        bucket = keys.auth_failure_bucket(client_group(client_address))
+        limit = self.publishable
+        _refuse_if_waiting(self.take(bucket, limit, look_only=True), limit, "keys that fail to authenticate")
+
+    def note_auth_failure(self, client_address: str) -> None:
+        """Count a key that failed to authenticate against its client address."""
+        self.take(keys.auth_failure_bucket(client_group(client_address)), self.publishable)
+
+
+def _refuse_if_waiting(retry_after_s: int, limit: Limit, what: str = "requests") -> None:
+    if retry_after_s:
+        raise RateLimited(
+            f"Too many {what}: at most {limit.per_s:g} a second (bursts of {limit.burst}); "
+            f"try again in {retry_after_s} s",
+            retry_after_s=retry_after_s,
+        )
 
 
 def client_group(address: str) -> str:

@@ -1,22 +1,39 @@
-"""GET /test/jobs/status: queue counts and whether a poller is alive. Counts only, so no API key."""
+"""GET /test/jobs/status: queue counts and whether a poller is alive.
+
+With an API key (either kind) the counts are that merchant's work in the key's mode; without one
+they are the whole queue's, counts only, outside production (in production the whole queue's volume
+is nobody's business but the operator's, who can use ``gateway queue``).
+"""
 
 from __future__ import annotations
 
 import redis
 
-from shared import queue
+from shared import db, queue
 from shared.config import settings
-from shared.errors import FeatureDisabled, UpstreamUnavailable
+from shared.db import job_scope
+from shared.errors import FeatureDisabled, Unauthorized, UpstreamUnavailable
 from shared.http import Call, Reply
 
 
 def handle(call: Call) -> Reply:
-    if not settings().job_status_enabled:
+    s = settings()
+    if not s.job_status_enabled:
         raise FeatureDisabled("The job status endpoint is switched off (JOB_STATUS_ENABLED=false)")
+    if not call.merchant_id and s.environment == "production":
+        raise Unauthorized("Send your API key in the X-Api-Key header to see your jobs")
     q = queue.default_queue()
     try:
-        counts = q.stats()
-        alive = q.live_pollers(within_s=settings().heartbeat_ttl_s)
+        alive = q.live_pollers(within_s=s.heartbeat_ttl_s)
+        if not call.merchant_id:
+            return _reply(q.stats(), alive, livemode=None)
+        held = q.held_job_ids()
     except redis.RedisError as exc:
         raise UpstreamUnavailable("The job queue is unavailable") from exc
-    return Reply(200, {**counts, "worker_status": "running" if alive else "stopped", "workers": alive})
+    with db.autocommit() as tx:
+        return _reply(job_scope.counts(tx, call.merchant_id, call.livemode, held), alive, livemode=call.livemode)
+
+
+def _reply(counts: dict[str, int], alive: int, *, livemode: bool | None) -> Reply:
+    status = "running" if alive else "stopped"
+    return Reply(200, {**counts, "worker_status": status, "workers": alive, "livemode": livemode})

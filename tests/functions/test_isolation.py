@@ -108,7 +108,9 @@ def _gateway(*args: str) -> Any:
     return json.loads(out.stdout)
 
 
-def test_a_payment_whose_job_keeps_failing_stays_dead_until_a_person_retries(api: Api, failing_table: Any) -> None:
+def test_a_payment_whose_job_keeps_failing_stays_dead_until_a_person_retries(
+    api: Api, other_api: Api, failing_table: Any
+) -> None:
     payment = api.post("/payments", json=payment_body()).json()
     # Handing the payment to the acquirer fails every time; marking it as given up still works.
     failing_table("payments", "UPDATE", "NEW.submitted_at IS DISTINCT FROM OLD.submitted_at")
@@ -119,6 +121,7 @@ def test_a_payment_whose_job_keeps_failing_stays_dead_until_a_person_retries(api
     shown = api.get(f"/payments/{payment['id']}").json()
     assert shown["status"] == "pending" and "stopped after 3 failed runs" in shown["processing_error"]
     assert api.get("/test/jobs/status").json()["failed"] == 1
+    assert other_api.get("/test/jobs/status").json()["failed"] == 0  # another merchant's job status
     assert [j["id"] for j in _gateway("queue")["dead"]] == [f"process_payment:{payment['id']}"]
     # Reconciliation fills in lost work only: it leaves the dead job dead, however often it runs.
     for _ in range(3):

@@ -258,6 +258,33 @@ def test_every_shape_says_its_mode(api: Api, live_api: Api, poller: Poller, rece
         assert deleted == {"id": endpoint["id"], "entity": "webhook_endpoint", "livemode": livemode, "deleted": True}
 
 
+def test_the_job_status_counts_only_the_work_of_the_keys_merchant_and_mode(
+    api: Api, live_api: Api, other_api: Api, api_url: str, pollers: Poller
+) -> None:
+    for _ in range(2):
+        _created(api, "/payments", _body())
+    _created(live_api, "/payments", _body(card=REAL_CARD))
+    publishable, keyless = Api(api_url, key=seed.PUBLISHABLE_KEY), Api(api_url, key="")
+
+    def status(client: Api) -> dict[str, Any]:
+        answer = client.get("/test/jobs/status")
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    waiting = {"pending": 2, "processing": 0, "parked": 0, "completed": 0, "failed": 0, "livemode": False}
+    assert status(api).items() >= waiting.items()
+    assert status(publishable).items() >= waiting.items()
+    assert status(live_api).items() >= {"pending": 1, "completed": 0, "livemode": True}.items()
+    assert status(other_api).items() >= {"pending": 0, "completed": 0, "livemode": False}.items()
+    assert status(keyless).items() >= {"pending": 3, "livemode": None}.items()  # the whole queue, counts only
+    assert Api(api_url, key="key_test_made_up").get("/test/jobs/status").status_code == 401
+
+    pollers.start()
+    wait_until(lambda: status(api).items() >= {"pending": 0, "completed": 2}.items())
+    wait_until(lambda: status(live_api).items() >= {"pending": 0, "completed": 1}.items())
+    assert status(other_api)["completed"] == 0 and status(api)["worker_status"] == "running"
+
+
 # ---- the simulated acquirer ----------------------------------------------------------------------
 
 

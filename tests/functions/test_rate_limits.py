@@ -30,7 +30,7 @@ LIMITS = {
     "RATE_LIMIT_PUBLISHABLE_BURST": str(PUBLISHABLE_BURST),
 }
 # Two client addresses on one machine: all of 127.0.0.0/8 is loopback on Linux.
-HOME, NEIGHBOUR = "127.0.0.1", "127.0.0.2"
+HOME, NEIGHBOUR, THIRD = "127.0.0.1", "127.0.0.2", "127.0.0.3"
 
 
 @dataclass(frozen=True)
@@ -127,17 +127,33 @@ def test_a_publishable_key_is_limited_per_client_address_so_card_testing_is_slow
 
 
 def test_wrong_keys_are_limited_too(limited: Server) -> None:
-    guessed = limited.burst(SECRET_BURST + 3, "GET", "/payments", "key_test_guessed")
-    missing = limited.burst(PUBLISHABLE_BURST + 3, "GET", "/payments")
+    guessed = limited.burst(SECRET_BURST + 3, "GET", "/payments", "key_test_guessed", source=HOME)
+    missing = limited.burst(PUBLISHABLE_BURST + 3, "GET", "/payments", source=NEIGHBOUR)
 
-    assert _statuses(guessed)[:SECRET_BURST] == [401] * SECRET_BURST and guessed[-1].status == 429
+    # One wrong key from one address: its failures run out first (the publishable rate, per address).
+    assert _statuses(guessed)[:PUBLISHABLE_BURST] == [401] * PUBLISHABLE_BURST and guessed[-1].status == 429
     assert _statuses(missing)[:PUBLISHABLE_BURST] == [401] * PUBLISHABLE_BURST and missing[-1].status == 429
+    assert limited.send("GET", "/payments", seed.API_KEY, source=THIRD).status == 200
+
+
+def test_a_new_made_up_key_per_request_is_limited_per_client_address(limited: Server) -> None:
+    # Each made-up key has a fresh bucket of its own; the address's failures do not.
+    answers = [limited.send("GET", "/payments", f"key_test_made_up_{i}") for i in range(PUBLISHABLE_BURST + 3)]
+
+    assert _statuses(answers)[:PUBLISHABLE_BURST] == [401] * PUBLISHABLE_BURST and answers[-1].status == 429
+    assert answers[-1].body["error"]["code"] == "RATE_LIMIT_ERROR" and int(answers[-1].headers["retry-after"]) >= 1
+    # Refused before the lookup, the right key too: otherwise a 429 against a 200 would tell a guesser
+    # which key was right.
+    assert limited.send("GET", "/payments", seed.API_KEY).status == 429
+    assert limited.send("GET", "/payments", seed.API_KEY, source=NEIGHBOUR).status == 200
+    # The job status takes a key too (to count that merchant's work), so the same holds there.
+    assert limited.send("GET", "/test/jobs/status", "key_test_another").status == 429
+    time.sleep(1.1 / PUBLISHABLE_PER_S)
     assert limited.send("GET", "/payments", seed.API_KEY).status == 200
 
 
-def test_the_job_status_is_limited_per_client_address_whatever_key_it_carries(limited: Server) -> None:
-    # A made-up key per request must not buy a fresh bucket: the route ignores keys, so does its limit.
-    answers = [limited.send("GET", "/test/jobs/status", f"key_test_{i}") for i in range(PUBLISHABLE_BURST + 3)]
+def test_the_job_status_without_a_key_is_limited_per_client_address(limited: Server) -> None:
+    answers = limited.burst(PUBLISHABLE_BURST + 3, "GET", "/test/jobs/status")
 
     assert _statuses(answers)[:PUBLISHABLE_BURST] == [200] * PUBLISHABLE_BURST and answers[-1].status == 429
     assert limited.send("GET", "/test/jobs/status", source=NEIGHBOUR).status == 200

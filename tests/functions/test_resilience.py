@@ -70,6 +70,7 @@ def test_status_endpoint_reports_queue_and_worker(api: Api, pollers: Poller) -> 
         "failed": 0,
         "worker_status": "stopped",
         "workers": 0,
+        "livemode": None,  # keyless: the whole queue
     }
 
     api.post("/payments", json=payment_body())
