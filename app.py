@@ -7,26 +7,7 @@ from typing import Any
 from chalice import Chalice, Rate
 
 from functions import poller
-from functions.api import (
-    capture_payment,
-    create_payment,
-    create_refund,
-    create_webhook_endpoint,
-    delete_webhook_endpoint,
-    get_job_status,
-    get_payment,
-    get_refund,
-    get_webhook_delivery,
-    get_webhook_endpoint,
-    list_payments,
-    list_refunds,
-    list_webhook_deliveries,
-    list_webhook_endpoints,
-    retry_webhook_delivery,
-    rotate_webhook_secret,
-    send_test_webhook,
-    update_webhook_endpoint,
-)
+from functions.api.routes import ENDPOINTS
 from functions.jobs import deliver_webhook, process_payment, process_refund
 from shared import http, invoker, log, queue
 from shared.config import settings
@@ -37,26 +18,9 @@ from shared.queue import JobHandler
 log.configure(settings().log_level)
 app = Chalice(app_name="payment-gateway")
 app.log.propagate = True
-API = "/api/v1"
 
-http.route(app, f"{API}/payments", "POST", create_payment.handle, access="publishable")
-http.route(app, f"{API}/payments", "GET", list_payments.handle)
-http.route(app, f"{API}/payments/{{payment_id}}", "GET", get_payment.handle, access="publishable")
-http.route(app, f"{API}/payments/{{payment_id}}/capture", "POST", capture_payment.handle)
-http.route(app, f"{API}/payments/{{payment_id}}/refunds", "POST", create_refund.handle)
-http.route(app, f"{API}/payments/{{payment_id}}/refunds", "GET", list_refunds.handle)
-http.route(app, f"{API}/refunds/{{refund_id}}", "GET", get_refund.handle)
-http.route(app, f"{API}/webhook-endpoints", "POST", create_webhook_endpoint.handle)
-http.route(app, f"{API}/webhook-endpoints", "GET", list_webhook_endpoints.handle)
-http.route(app, f"{API}/webhook-endpoints/{{endpoint_id}}", "GET", get_webhook_endpoint.handle)
-http.route(app, f"{API}/webhook-endpoints/{{endpoint_id}}", "PATCH", update_webhook_endpoint.handle)
-http.route(app, f"{API}/webhook-endpoints/{{endpoint_id}}", "DELETE", delete_webhook_endpoint.handle)
-http.route(app, f"{API}/webhook-endpoints/{{endpoint_id}}/rotate-secret", "POST", rotate_webhook_secret.handle)
-http.route(app, f"{API}/webhook-endpoints/{{endpoint_id}}/test", "POST", send_test_webhook.handle)
-http.route(app, f"{API}/webhooks", "GET", list_webhook_deliveries.handle)
-http.route(app, f"{API}/webhooks/{{delivery_id}}", "GET", get_webhook_delivery.handle)
-http.route(app, f"{API}/webhooks/{{delivery_id}}/retry", "POST", retry_webhook_delivery.handle)
-http.route(app, f"{API}/test/jobs/status", "GET", get_job_status.handle, access="optional")
+for endpoint in ENDPOINTS:
+    http.route(app, endpoint.OPERATION, endpoint.handle)
 
 
 # Job type -> handler module (each module is named after its job type).

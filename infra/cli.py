@@ -13,6 +13,7 @@ PostgreSQL and Redis (``DATABASE_URL``, ``REDIS_URL``). Examples::
     gateway retry-dead process_payment:pay_…     (or --all)
     gateway replay whd_…
     gateway merchants create --name "Acme Books"
+    gateway openapi > docs/openapi.json
 """
 
 from __future__ import annotations
@@ -226,7 +227,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from shared import db, queue
     from shared.db import webhook_deliveries
     from shared.job_types import DELIVER_WEBHOOK
-    from shared.models import delivery_public
+    from shared.models.webhook_deliveries import WebhookDelivery
     from shared.queue import FollowUp
 
     with db.transaction() as tx:
@@ -241,7 +242,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
             delivery = webhook_deliveries.get(tx, delivery["id"], row["merchant_id"], row["livemode"])
     else:
         queue.submit([FollowUp(DELIVER_WEBHOOK, delivery["id"])])
-    print(json.dumps(delivery_public(delivery), indent=2))
+    print(json.dumps(WebhookDelivery.from_row(delivery).public(), indent=2))
     return 0
 
 
@@ -264,6 +265,14 @@ def cmd_merchants_create(args: argparse.Namespace) -> int:
     print(json.dumps({"id": merchant_id, "name": name, "keys": keys}, indent=2))
     # On stderr, so stdout stays one JSON document a script can parse.
     print("Store these keys now: only their hashes are kept, so they cannot be shown again.", file=sys.stderr)
+    return 0
+
+
+def cmd_openapi(_: argparse.Namespace) -> int:
+    from functions.api.routes import ENDPOINTS
+    from shared.openapi import document
+
+    print(json.dumps(document(ENDPOINTS), indent=2, ensure_ascii=False))
     return 0
 
 
@@ -292,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument("delivery_id", help="a whd_… id")
     replay.add_argument("--now", action="store_true", help="attempt it in this process instead of queueing it")
     replay.set_defaults(func=cmd_replay)
+    sub.add_parser("openapi", help="print the API's OpenAPI 3.1 document (docs/openapi.json)").set_defaults(
+        func=cmd_openapi
+    )
     merchants_cmd = sub.add_parser("merchants", help="manage merchants").add_subparsers(dest="action", required=True)
     create = merchants_cmd.add_parser(
         "create", help="create a merchant and print its id and its four API keys (shown once)"

@@ -45,6 +45,7 @@ from gunicorn.workers import base  # type: ignore[import-untyped]  # gunicorn sh
 from infra import http1
 from shared import ids
 from shared.config import settings
+from shared.errors import ErrorCode
 
 logger = logging.getLogger(__name__)
 
@@ -330,7 +331,7 @@ class EdgeWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped
             logger.exception("http.unhandled", extra={"request_id": request_id, "path": environ["PATH_INFO"]})
             status, headers, payload = "500 Internal Server Error", [], b""
             description = f"Something went wrong on our side; quote request id {request_id} if you contact support"
-            response = http1.json_error(500, "SERVER_ERROR", description, request_id, head=head)
+            response = http1.json_error(500, ErrorCode.SERVER_ERROR, description, request_id, head=head)
             close = True
         self._log_access(
             _Logged(status, headers, len(payload)),
@@ -502,7 +503,7 @@ class EdgeWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped
             if conn.state is _State.READING:
                 description = f"The request was not received in full within {self._read_timeout_s:g} s"
                 with self._contained(conn):
-                    self._reject(conn, http1.Reject(408, description, "REQUEST_TIMEOUT_ERROR"))
+                    self._reject(conn, http1.Reject(408, description, ErrorCode.REQUEST_TIMEOUT_ERROR))
             else:
                 # Idle past the keep-alive time, an answer the client would not read, or lingering done.
                 self._close(conn)

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from shared.config import settings
-from shared.models import dumps
+from shared.errors import ErrorCode, error_body
+from shared.models.base import dumps
 
 # The limits gunicorn's own parser enforced (its defaults), plus a bound on the whole head.
 MAX_REQUEST_LINE = 4094
@@ -52,7 +53,7 @@ _NO_BODY = frozenset({204, 304})
 class Reject(Exception):
     """A request we answer with our JSON error shape and then close the connection."""
 
-    def __init__(self, status: int, description: str, code: str = "BAD_REQUEST_ERROR") -> None:
+    def __init__(self, status: int, description: str, code: ErrorCode = ErrorCode.BAD_REQUEST_ERROR) -> None:
         super().__init__(description)
         self.status, self.description, self.code = status, description, code
 
@@ -326,9 +327,9 @@ def frame(status: str, headers: list[tuple[str, str]], body: bytes, *, head: boo
     return b"\r\n".join(lines) + b"\r\n\r\n" + (body if has_body and not head else b"")
 
 
-def json_error(status: int, code: str, description: str, request_id: str, *, head: bool) -> bytes:
-    """Our error shape, like infra/wsgi.py's and shared/http.py's, for answers the edge makes itself."""
-    body = dumps({"error": {"code": code, "description": description, "field": None}}).encode()
+def json_error(status: int, code: ErrorCode, description: str, request_id: str, *, head: bool) -> bytes:
+    """Our error shape (``shared.errors.error_body``) for answers the edge makes itself."""
+    body = dumps(error_body(code, description)).encode()
     headers = [
         ("Content-Type", "application/json"),
         ("X-Request-Id", request_id),

@@ -21,7 +21,8 @@ from chalice.local import LocalGateway, LocalGatewayException
 from app import app
 from shared import ids
 from shared.config import settings
-from shared.models import dumps
+from shared.errors import ErrorCode, error_body
+from shared.models.base import dumps
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -46,8 +47,8 @@ _REASONS = {
 }
 
 
-def _error(status: int, code: str, description: str) -> tuple[int, dict[str, str], bytes]:
-    body = dumps({"error": {"code": code, "description": description, "field": None}}).encode()
+def _error(status: int, code: ErrorCode, description: str) -> tuple[int, dict[str, str], bytes]:
+    body = dumps(error_body(code, description)).encode()
     headers = {
         "Content-Type": "application/json",
         "X-Request-Id": ids.new("req"),
@@ -64,7 +65,7 @@ def _chalice_error_to_ours(status: int, headers: dict[str, str], body: bytes) ->
     except ValueError:
         return status, headers, body
     if isinstance(parsed, dict) and set(parsed) == {"Code", "Message"}:
-        code = "METHOD_NOT_ALLOWED_ERROR" if status == 405 else "BAD_REQUEST_ERROR"
+        code = ErrorCode.METHOD_NOT_ALLOWED_ERROR if status == 405 else ErrorCode.BAD_REQUEST_ERROR
         status, ours, body = _error(status, code, str(parsed["Message"]))
         return status, {**headers, **ours}, body
     return status, headers, body
@@ -118,7 +119,7 @@ class ChaliceWSGI:
             status, out_headers, payload = _chalice_error_to_ours(status, out_headers, payload)
         except LocalGatewayException:
             # Chalice's stand-in for API Gateway's "Missing Authentication Token" on unknown paths.
-            status, out_headers, payload = _error(404, "NOT_FOUND_ERROR", f"No such endpoint: {method} {path}")
+            status, out_headers, payload = _error(404, ErrorCode.NOT_FOUND_ERROR, f"No such endpoint: {method} {path}")
         out_headers["Content-Length"] = str(len(payload))
         start_response(f"{status} {_REASONS.get(status, 'Unknown')}", list(out_headers.items()))
         return [payload]

@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 
 from shared.config import Settings
-from shared.models import PaymentStatus
+from shared.models.payments import PaymentStatus
 
 SUCCESS = "success"
 TEST_INSTRUMENT_IN_LIVE_MODE = "TEST_INSTRUMENT_IN_LIVE_MODE"

@@ -9,7 +9,7 @@ from shared import ids
 from shared.db import Cursor, webhook_deliveries
 from shared.db import events as events_table
 from shared.job_types import DELIVER_WEBHOOK
-from shared.models import dumps
+from shared.models.base import dumps
 from shared.queue import FollowUp
 
 

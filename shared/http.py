@@ -14,11 +14,20 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chalice import Chalice, CORSConfig, Response
+from pydantic import BaseModel
 
 from shared import auth, ids, log, ratelimit
 from shared.config import settings
-from shared.errors import GatewayError, InvalidRequest, PayloadTooLarge, RateLimited, Unauthorized
-from shared.models import dumps
+from shared.errors import (
+    ErrorCode,
+    GatewayError,
+    InvalidRequest,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthorized,
+    error_body,
+)
+from shared.models.base import dumps
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +93,51 @@ class Reply:
 
 Handler = Callable[[Call], Reply]
 Access = Literal["secret", "publishable", "optional", "public"]
+API_PREFIX = "/api/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A query-string parameter, as the API reference describes it (the handler checks it)."""
+
+    name: str
+    description: str
+    schema: Mapping[str, object] = field(default_factory=lambda: {"type": "string"})
+
+
+PAGE = (
+    Query(
+        "limit",
+        f"How many to return, 1–{MAX_PAGE_SIZE}",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE},
+    ),
+    Query("offset", "How many to skip", {"type": "integer", "minimum": 0, "maximum": 10_000_000, "default": 0}),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One route: how ``route`` serves it, and what the OpenAPI document (``shared.openapi``) says of it.
+
+    ``path`` is under ``API_PREFIX``; ``responses`` maps each success status to its body's model. The
+    error answers every operation can give follow from the rest (see ``shared.openapi``).
+    ``access``: "secret" needs the secret API key, "publishable" also takes a publishable key,
+    "optional" takes a key of either kind or none (the handler sees whose it was, if any),
+    "public" needs no key and ignores one.
+    """
+
+    method: str
+    path: str
+    summary: str
+    responses: Mapping[int, type[BaseModel] | None]  # None: any JSON object
+    access: Access = "secret"
+    body: type[BaseModel] | None = None
+    body_optional: bool = False  # an empty body is taken as {}
+    query: tuple[Query, ...] = ()
+    idempotent: bool = False
+    # Refusals particular to this operation, status -> when (e.g. 400 for a payment that is not settled).
+    refusals: Mapping[int, str] = field(default_factory=dict)
+    description: str = ""
 
 
 def _reject_constant(name: str) -> object:
@@ -130,17 +184,8 @@ def serve(request: Any, handler: Handler, params: Mapping[str, str], *, access: 
             reply = Reply(exc.status, exc.body(), _error_headers(exc))
         except Exception:
             logger.exception("http.unhandled", extra={"path": request.path})
-            reply = Reply(
-                500,
-                {
-                    "error": {
-                        "code": "SERVER_ERROR",
-                        "description": "Something went wrong on our side; "
-                        f"quote request id {request_id} if you contact support",
-                        "field": None,
-                    }
-                },
-            )
+            description = f"Something went wrong on our side; quote request id {request_id} if you contact support"
+            reply = Reply(500, error_body(ErrorCode.SERVER_ERROR, description))
         body = reply.body if isinstance(reply.body, str) else dumps(reply.body)
         headers: dict[str, str | list[str]] = {
             "Content-Type": "application/json",
@@ -233,18 +278,16 @@ def cors() -> CORSConfig:
     )
 
 
-def route(app: Chalice, path: str, method: str, handler: Handler, *, access: Access = "secret") -> None:
-    """Register ``handler`` for ``method path``; the view's name is the handler's module name.
-
-    ``access``: "secret" needs the secret API key, "publishable" also takes a publishable key,
-    "optional" takes a key of either kind or none (the handler sees whose it was, if any),
-    "public" needs no key and ignores one.
-    """
+def route(app: Chalice, operation: Operation, handler: Handler) -> None:
+    """Register ``handler`` for ``operation``; the view's name is the handler's module name."""
     name = handler.__module__.rsplit(".", 1)[-1]
+    access = operation.access
 
     def view(**params: str) -> Response:
         return serve(app.current_request, handler, params, access=access)
 
     view.__name__ = name
     # '*/*': we parse bodies ourselves, so a wrong Content-Type gets our JSON error, not Chalice's.
-    app.route(path, methods=[method], name=name, cors=cors(), content_types=["*/*"])(view)
+    app.route(API_PREFIX + operation.path, methods=[operation.method], name=name, cors=cors(), content_types=["*/*"])(
+        view
+    )

@@ -17,7 +17,7 @@ from shared import db, queue
 from shared.db import Cursor
 from shared.errors import IdempotencyInProgress, IdempotencyMismatch, InvalidRequest
 from shared.http import Call, Reply
-from shared.models import dumps
+from shared.models.base import dumps
 from shared.queue import FollowUp
 from shared.secrets import gateway_secrets
 

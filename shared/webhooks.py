@@ -37,7 +37,7 @@ from urllib3.util.ssl_match_hostname import CertificateError
 
 from shared.config import Settings
 from shared.errors import InvalidRequest
-from shared.models import DeliveryStatus
+from shared.models.webhook_deliveries import DeliveryStatus
 
 if TYPE_CHECKING:
     from urllib3._base_connection import BaseHTTPConnection

@@ -5,8 +5,19 @@ from __future__ import annotations
 from shared import db, events, queue
 from shared.db import payments
 from shared.errors import InvalidRequest
-from shared.http import Call, Reply
-from shared.models import CapturePayment, PaymentStatus, payment_public
+from shared.http import Call, Operation, Reply
+from shared.models.events import EventType
+from shared.models.payments import CapturePayment, Payment, PaymentStatus
+
+OPERATION = Operation(
+    "POST",
+    "/payments/{payment_id}/capture",
+    "Capture a successful payment in full",
+    {200: Payment},
+    body=CapturePayment,
+    body_optional=True,
+    refusals={400: "The payment is not `success`, is already captured, or `amount` differs from it"},
+)
 
 
 def handle(call: Call) -> Reply:
@@ -23,9 +34,9 @@ def handle(call: Call) -> Reply:
             if payment["status"] != PaymentStatus.SUCCESS:
                 raise InvalidRequest(f"Only successful payments can be captured; this one is {payment['status']}")
             raise InvalidRequest("This payment has already been captured")
-        captured = payment_public(payments.get(tx, payment["id"], call.merchant_id, call.livemode))
+        captured = Payment.from_row(payments.get(tx, payment["id"], call.merchant_id, call.livemode))
         follow_ups = events.record(
-            tx, call.merchant_id, "payment.captured", {"payment": captured}, livemode=call.livemode
+            tx, call.merchant_id, EventType.PAYMENT_CAPTURED, {"payment": captured.public()}, livemode=call.livemode
         )
     queue.submit(follow_ups)
     return Reply(200, captured)

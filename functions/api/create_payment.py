@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from shared import acquirer, cards, events, idempotency
 from shared.db import Cursor, payments
-from shared.http import Call, Reply
+from shared.http import Call, Operation, Reply
 from shared.job_types import PROCESS_PAYMENT
-from shared.models import CreatePayment, payment_public
+from shared.models.events import EventType
+from shared.models.payments import CreatePayment, Payment
 from shared.queue import FollowUp
+
+OPERATION = Operation(
+    "POST",
+    "/payments",
+    "Create a payment",
+    {201: Payment},
+    access="publishable",
+    body=CreatePayment,
+    idempotent=True,
+    description="Accepted at once as `pending`; a job settles it and sends `payment.success` or `payment.failed`.",
+)
 
 
 def handle(call: Call) -> Reply:
@@ -21,8 +33,10 @@ def handle(call: Call) -> Reply:
         outcome = acquirer.test_outcome(digits, body.vpa)
         # The payment takes the key's mode, so the job can decline a test instrument in live mode.
         payment = payments.insert(tx, call.merchant_id, call.livemode, body, network, outcome)
-        public = payment_public(payment)
-        follow_ups = events.record(tx, call.merchant_id, "payment.created", {"payment": public}, livemode=call.livemode)
+        public = Payment.from_row(payment)
+        follow_ups = events.record(
+            tx, call.merchant_id, EventType.PAYMENT_CREATED, {"payment": public.public()}, livemode=call.livemode
+        )
         return Reply(201, public), [FollowUp(PROCESS_PAYMENT, payment["id"]), *follow_ups]
 
     return idempotency.once(call, raw, work)

@@ -7,18 +7,29 @@ from shared import db, signing, webhooks
 from shared.config import settings
 from shared.db import webhook_endpoints
 from shared.errors import InvalidRequest
-from shared.http import Call, Reply
-from shared.models import CreateWebhookEndpoint, endpoint_public
+from shared.http import Call, Operation, Reply
+from shared.models.webhook_endpoints import CreateWebhookEndpoint, WebhookEndpoint
 
 # Per merchant and mode (a key sees only its mode's endpoints, so that is what it can count).
 # Every event fans out to each endpoint that wants it: this bounds the fan-out, and the list.
 MAX_WEBHOOK_ENDPOINTS = 16
 
 
+OPERATION = Operation(
+    "POST",
+    "/webhook-endpoints",
+    "Register a webhook endpoint",
+    {201: WebhookEndpoint},
+    body=CreateWebhookEndpoint,
+    refusals={400: "The URL is not http(s), does not resolve, or is a private address; or the mode has 16 endpoints"},
+    description="The answer carries the signing secret in full; later reads mask it.",
+)
+
+
 def handle(call: Call) -> Reply:
     body = CreateWebhookEndpoint.parse(call.json())
     url = webhooks.validate_url(body.url, settings())
-    events = sorted(set(body.events)) if body.events is not None else None
+    events = sorted({e.value for e in body.events}) if body.events is not None else None
     with db.transaction() as tx:
         if webhook_endpoints.count_locked(tx, call.merchant_id, call.livemode) >= MAX_WEBHOOK_ENDPOINTS:
             raise InvalidRequest(
@@ -28,4 +39,4 @@ def handle(call: Call) -> Reply:
         row = webhook_endpoints.insert(
             tx, call.merchant_id, url, events, signing.new_secret(), body.description, livemode=call.livemode
         )
-    return Reply(201, endpoint_public(row, reveal_secret=True))
+    return Reply(201, WebhookEndpoint.from_row(row, reveal_secret=True))

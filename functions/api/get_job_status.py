@@ -13,7 +13,17 @@ from shared import db, queue
 from shared.config import settings
 from shared.db import job_scope
 from shared.errors import FeatureDisabled, Unauthorized, UpstreamUnavailable
-from shared.http import Call, Reply
+from shared.http import Call, Operation, Reply
+from shared.models.jobs import JobStatus
+
+OPERATION = Operation(
+    "GET",
+    "/test/jobs/status",
+    "Job queue counts, and whether a poller is alive",
+    {200: JobStatus},
+    access="optional",
+    description="With a key: that merchant's work in the key's mode. Without: the whole queue (not in production).",
+)
 
 
 def handle(call: Call) -> Reply:
@@ -35,5 +45,6 @@ def handle(call: Call) -> Reply:
 
 
 def _reply(counts: dict[str, int], alive: int, *, livemode: bool | None) -> Reply:
-    status = "running" if alive else "stopped"
-    return Reply(200, {**counts, "worker_status": status, "workers": alive, "livemode": livemode})
+    return Reply(
+        200, JobStatus(**counts, worker_status="running" if alive else "stopped", workers=alive, livemode=livemode)
+    )

@@ -6,8 +6,15 @@ import json
 
 from shared import db
 from shared.db import events, webhook_deliveries
-from shared.http import Call, Reply
-from shared.models import attempt_public, delivery_public
+from shared.http import Call, Operation, Reply
+from shared.models.webhook_deliveries import WebhookDeliveryDetail
+
+OPERATION = Operation(
+    "GET",
+    "/webhooks/{delivery_id}",
+    "Read a delivery, with the payload sent and every attempt",
+    {200: WebhookDeliveryDetail},
+)
 
 
 def handle(call: Call) -> Reply:
@@ -15,11 +22,5 @@ def handle(call: Call) -> Reply:
         delivery = webhook_deliveries.get(tx, call.params["delivery_id"], call.merchant_id, call.livemode)
         attempts = webhook_deliveries.attempts(tx, delivery["id"])
         event = events.find(tx, delivery["event_id"])
-    return Reply(
-        200,
-        {
-            **delivery_public(delivery),
-            "payload": json.loads(event["body"]) if event else None,
-            "attempt_log": [attempt_public(a) for a in attempts],
-        },
-    )
+    payload = json.loads(event["body"]) if event else None
+    return Reply(200, WebhookDeliveryDetail.from_rows(delivery, payload, attempts))

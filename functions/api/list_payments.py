@@ -5,15 +5,31 @@ from __future__ import annotations
 from shared import db
 from shared.db import payments
 from shared.errors import InvalidRequest
-from shared.http import Call, Reply
-from shared.models import PaymentStatus, payment_public
+from shared.http import PAGE, Call, Operation, Query, Reply
+from shared.models.payments import Payment, PaymentList, PaymentMethod, PaymentStatus
+
+OPERATION = Operation(
+    "GET",
+    "/payments",
+    "List payments, newest first",
+    {200: PaymentList},
+    query=(
+        *PAGE,
+        Query("status", "Only payments in this status", {"enum": list(PaymentStatus)}),
+        Query("order_id", "Only payments for this order"),
+        Query("method", "Only payments by this method", {"enum": list(PaymentMethod)}),
+    ),
+)
 
 
 def handle(call: Call) -> Reply:
     limit, offset = call.page()
     filters = {k: call.query[k] for k in ("status", "order_id", "method") if call.query.get(k)}
     if "status" in filters and filters["status"] not in set(PaymentStatus):
-        raise InvalidRequest("status must be pending, success or failed", field="status")
+        raise InvalidRequest(f"status must be one of {', '.join(PaymentStatus)}", field="status")
+    if "method" in filters and filters["method"] not in set(PaymentMethod):
+        raise InvalidRequest(f"method must be one of {', '.join(PaymentMethod)}", field="method")
     with db.autocommit() as tx:
         rows, total = payments.list_page(tx, call.merchant_id, call.livemode, limit, offset, filters)
-    return Reply(200, {"data": [payment_public(r) for r in rows], "total": total, "limit": limit, "offset": offset})
+    data = [Payment.from_row(r) for r in rows]
+    return Reply(200, PaymentList(data=data, total=total, limit=limit, offset=offset))

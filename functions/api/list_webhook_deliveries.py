@@ -5,8 +5,23 @@ from __future__ import annotations
 from shared import db
 from shared.db import webhook_deliveries
 from shared.errors import InvalidRequest
-from shared.http import Call, Reply
-from shared.models import EVENT_TYPES, TEST_EVENT, DeliveryStatus, delivery_public
+from shared.http import PAGE, Call, Operation, Query, Reply
+from shared.models.events import DELIVERED_EVENTS
+from shared.models.webhook_deliveries import DeliveryStatus, WebhookDelivery, WebhookDeliveryList
+
+OPERATION = Operation(
+    "GET",
+    "/webhooks",
+    "The webhook delivery log, newest first",
+    {200: WebhookDeliveryList},
+    query=(
+        *PAGE,
+        Query("status", "Only deliveries in this status", {"enum": list(DeliveryStatus)}),
+        Query("event", "Only deliveries of this event type", {"enum": list(DELIVERED_EVENTS)}),
+        Query("endpoint_id", "Only deliveries to this endpoint"),
+        Query("event_id", "Only deliveries of this event"),
+    ),
+)
 
 
 def handle(call: Call) -> Reply:
@@ -14,8 +29,9 @@ def handle(call: Call) -> Reply:
     filters = {k: call.query[k] for k in ("status", "event", "endpoint_id", "event_id") if call.query.get(k)}
     if "status" in filters and filters["status"] not in set(DeliveryStatus):
         raise InvalidRequest("status must be pending, success or failed", field="status")
-    if "event" in filters and filters["event"] not in (*EVENT_TYPES, TEST_EVENT):
-        raise InvalidRequest(f"event must be one of {', '.join((*EVENT_TYPES, TEST_EVENT))}", field="event")
+    if "event" in filters and filters["event"] not in DELIVERED_EVENTS:
+        raise InvalidRequest(f"event must be one of {', '.join(DELIVERED_EVENTS)}", field="event")
     with db.autocommit() as tx:
         rows, total = webhook_deliveries.list_page(tx, call.merchant_id, call.livemode, limit, offset, filters)
-    return Reply(200, {"data": [delivery_public(r) for r in rows], "total": total, "limit": limit, "offset": offset})
+    data = [WebhookDelivery.from_row(r) for r in rows]
+    return Reply(200, WebhookDeliveryList(data=data, total=total, limit=limit, offset=offset))

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from shared import db, signing
 from shared.db import webhook_endpoints
-from shared.http import Call, Reply
-from shared.models import endpoint_public
+from shared.http import Call, Operation, Reply
+from shared.models.webhook_endpoints import WebhookEndpoint
+
+OPERATION = Operation(
+    "POST",
+    "/webhook-endpoints/{endpoint_id}/rotate-secret",
+    "Rotate the signing secret (both sign for 24 hours)",
+    {200: WebhookEndpoint},
+)
 
 
 def handle(call: Call) -> Reply:
@@ -17,4 +24,4 @@ def handle(call: Call) -> Reply:
         row = webhook_endpoints.rotate_secret(
             tx, call.params["endpoint_id"], call.merchant_id, call.livemode, signing.new_secret()
         )
-    return Reply(200, endpoint_public(row, reveal_secret=True))
+    return Reply(200, WebhookEndpoint.from_row(row, reveal_secret=True))

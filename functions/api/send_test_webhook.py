@@ -8,13 +8,23 @@ from __future__ import annotations
 from shared import db, events, ids, keys, queue
 from shared.db import webhook_deliveries, webhook_endpoints
 from shared.errors import InvalidRequest, RateLimited
-from shared.http import Call, Reply
-from shared.models import TEST_EVENT, delivery_public
+from shared.http import Call, Operation, Reply
+from shared.models.events import TEST_EVENT
+from shared.models.webhook_deliveries import WebhookDelivery
 from shared.ratelimit import Limit, default_limiter
 
 # Each test event is a real delivery, retried for days if the receiver fails: 10 a minute per
 # endpoint is plenty for someone testing, and keeps a loop in a script from filling the queue.
 TEST_EVENTS = Limit(per_s=10 / 60, burst=10)
+
+
+OPERATION = Operation(
+    "POST",
+    "/webhook-endpoints/{endpoint_id}/test",
+    "Send a `webhook.test` event to this endpoint only",
+    {202: WebhookDelivery},
+    refusals={400: "The endpoint is disabled", 429: "More than 10 test events a minute to this endpoint"},
+)
 
 
 def handle(call: Call) -> Reply:
@@ -37,4 +47,4 @@ def handle(call: Call) -> Reply:
         )
         delivery = webhook_deliveries.get(tx, follow_ups[0].ref_id, call.merchant_id, call.livemode)
     queue.submit(follow_ups)
-    return Reply(202, delivery_public(delivery))
+    return Reply(202, WebhookDelivery.from_row(delivery))

@@ -13,7 +13,7 @@ import time
 from shared import db, signing, webhooks
 from shared.config import settings
 from shared.db import webhook_deliveries
-from shared.models import DeliveryStatus
+from shared.models.webhook_deliveries import DeliveryStatus
 from shared.queue import CrashRetry, FollowUp, Job, JobParked
 from shared.slots import default_slots
 

@@ -12,7 +12,7 @@ from typing import Any
 from shared import acquirer, db, events
 from shared.config import settings
 from shared.db import Cursor, payments
-from shared.models import PaymentStatus, payment_public
+from shared.models.payments import Payment, PaymentStatus
 from shared.queue import CrashRetry, FollowUp, Job
 
 CRASH_RETRY = CrashRetry(max_attempts=8, first_delay_s=1, max_delay_s=300)
@@ -31,7 +31,7 @@ def run(job: Job) -> list[FollowUp]:
             tx,
             payment["merchant_id"],
             "payment.pending",
-            {"payment": payment_public(payment)},
+            {"payment": Payment.from_row(payment).public()},
             livemode=payment["livemode"],
         )
         delay_s = acquirer.payment_delay_s(settings())
@@ -50,7 +50,7 @@ def _settle(tx: Cursor, payment: dict[str, Any]) -> list[FollowUp]:
         tx,
         payment["merchant_id"],
         f"payment.{outcome.status}",
-        {"payment": payment_public(settled)},
+        {"payment": Payment.from_row(settled).public()},
         livemode=settled["livemode"],
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from shared import acquirer, db, events
 from shared.config import settings
 from shared.db import refunds
-from shared.models import refund_public
+from shared.models.refunds import Refund
 from shared.queue import CrashRetry, FollowUp, Job
 
 CRASH_RETRY = CrashRetry(max_attempts=8, first_delay_s=1, max_delay_s=300)
@@ -19,7 +19,7 @@ def run(job: Job) -> list[FollowUp]:
             return []  # already settled by an earlier run
         event = "refund.processed" if processed else "refund.failed"
         return events.record(
-            tx, refund["merchant_id"], event, {"refund": refund_public(refund)}, livemode=refund["livemode"]
+            tx, refund["merchant_id"], event, {"refund": Refund.from_row(refund).public()}, livemode=refund["livemode"]
         )
 
 

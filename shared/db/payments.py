@@ -9,7 +9,7 @@ import psycopg2.extras
 from shared import ids
 from shared.db import Cursor
 from shared.errors import NotFound
-from shared.models import CreatePayment, PaymentStatus
+from shared.models.payments import CreatePayment, PaymentStatus
 
 Row = dict[str, Any]
 

@@ -6,7 +6,7 @@ import pytest
 
 from shared import acquirer
 from shared.config import Settings
-from shared.models import PaymentStatus
+from shared.models.payments import PaymentStatus
 
 SUCCEEDING = Settings.from_env({"TEST_MODE": "true", "TEST_PAYMENT_SUCCESS": "true"})
 FAILING = Settings.from_env({"TEST_MODE": "true", "TEST_PAYMENT_SUCCESS": "false"})
