@@ -11,6 +11,8 @@ import base64
 import contextvars
 import json
 import os
+import re
+import urllib.parse
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -90,6 +92,27 @@ class _Gateway(LocalGateway):
         return event
 
 
+def _route_path(environ: dict[str, Any]) -> str:
+    """The path Chalice routes on, one segment per segment the client sent.
+
+    Chalice matches a decoded path, so a path parameter sent as ``%2F``, ``%3F`` or ``%3B`` would
+    become a separator and pick another route (or the query string). Such segments stay encoded:
+    the parameter then names no object (404), as the client meant.
+    """
+    raw = urllib.parse.urlsplit(environ.get("RAW_URI") or "").path
+    if not raw:
+        return environ.get("PATH_INFO", "/") or "/"
+    segments = []
+    for segment in raw.split("/"):
+        decoded = urllib.parse.unquote(segment, errors="replace")
+        segments.append(urllib.parse.quote(decoded, safe="") if _RESERVED.search(decoded) else decoded)
+    return "/".join(segments)
+
+
+# What must not appear decoded in a path segment we hand to Chalice.
+_RESERVED = re.compile(r"[/?#;%]")
+
+
 class ChaliceWSGI:
     def __init__(self, stage: str = "dev") -> None:
         config = CLIFactory(str(PROJECT_DIR), environ=dict(os.environ)).create_config_obj(chalice_stage_name=stage)
@@ -97,7 +120,7 @@ class ChaliceWSGI:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
-        path = environ.get("PATH_INFO", "/") or "/"
+        path = _route_path(environ)
         if environ.get("QUERY_STRING"):
             path += "?" + environ["QUERY_STRING"]
         headers = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -76,6 +76,26 @@ class Call:
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
 
+    def filters(self, params: Iterable[Query]) -> dict[str, str]:
+        """The query parameters among ``params`` that were sent (paging aside), each checked against
+        its documented choices. An empty one is refused: it cannot be what the caller meant.
+
+        Raises:
+            InvalidRequest: naming the parameter.
+        """
+        found = {}
+        for param in params:
+            value = self.query.get(param.name)
+            if value is None or param.name in _PAGING:
+                continue
+            choices = param.schema.get("enum")
+            if isinstance(choices, list) and value not in choices:
+                raise InvalidRequest(f"{param.name} must be one of {', '.join(choices)}", field=param.name)
+            if not value:
+                raise InvalidRequest(f"{param.name} must not be empty", field=param.name)
+            found[param.name] = value
+        return found
+
     def page(self) -> tuple[int, int]:
         """``limit`` (1–100, default 20) and ``offset`` (≥ 0) from the query string."""
         return (
@@ -102,9 +122,10 @@ class Query:
 
     name: str
     description: str
-    schema: Mapping[str, object] = field(default_factory=lambda: {"type": "string"})
+    schema: Mapping[str, object] = field(default_factory=lambda: {"type": "string", "minLength": 1})
 
 
+_PAGING = ("limit", "offset")
 PAGE = (
     Query(
         "limit",

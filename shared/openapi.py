@@ -20,10 +20,24 @@ from shared import idempotency
 from shared.http import API_PREFIX, Call, Operation, Reply
 from shared.models.errors import ErrorResponse
 from shared.models.events import PAYLOADS
+from shared.models.payments import Payment
+from shared.models.refunds import Refund
+from shared.models.webhook_deliveries import WebhookDelivery
+from shared.models.webhook_endpoints import WebhookEndpoint
 
 VERSION = "1.0.0"
 _SCHEMAS = "#/components/schemas/{model}"
 _PATH_PARAM = re.compile(r"{(\w+)}")
+# The path parameter that names what each model is the answer for.
+_ID_PARAM = {
+    _SCHEMAS.format(model=model.__name__): param
+    for model, param in (
+        (Payment, "payment_id"),
+        (Refund, "refund_id"),
+        (WebhookEndpoint, "endpoint_id"),
+        (WebhookDelivery, "delivery_id"),
+    )
+}
 
 
 class Endpoint(Protocol):
@@ -78,6 +92,7 @@ def document(endpoints: tuple[Endpoint, ...]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for endpoint, operation in zip(endpoints, operations, strict=True):
         paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(endpoint, operation)
+    _link(paths)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -191,6 +206,28 @@ def _operation(endpoint: Endpoint, op: Operation) -> dict[str, Any]:
         }
     spec["responses"] = responses
     return spec
+
+
+def _link(paths: dict[str, dict[str, Any]]) -> None:
+    """OpenAPI links from what a create answers to the operations on it (payment → capture, refund, …),
+    so clients (and stateful fuzzers) can follow one object through its life."""
+    for operations in paths.values():
+        for method, spec in operations.items():
+            if method != "post":
+                continue
+            for status, response in spec["responses"].items():
+                param = _ID_PARAM.get(response["content"]["application/json"]["schema"].get("$ref", ""))
+                if not status.startswith("2") or param is None:
+                    continue
+                response["links"] = {
+                    other["operationId"]: {
+                        "operationId": other["operationId"],
+                        "parameters": {param: "$response.body#/id"},
+                    }
+                    for other_path, others in paths.items()
+                    if _PATH_PARAM.findall(other_path) == [param]
+                    for other in others.values()
+                }
 
 
 def _error_statuses(op: Operation, has_path_params: bool) -> list[int]:

@@ -19,4 +19,5 @@ OPERATION = Operation(
 def handle(call: Call) -> Reply:
     with db.autocommit() as tx:
         row = webhook_endpoints.get(tx, call.params["endpoint_id"], call.merchant_id, call.livemode)
-    return Reply(200, WebhookEndpoint.from_row(row, reveal_secret=call.query.get("reveal_secret") == "true"))
+    reveal = call.filters(OPERATION.query).get("reveal_secret") == "true"
+    return Reply(200, WebhookEndpoint.from_row(row, reveal_secret=reveal))

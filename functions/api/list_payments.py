@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from shared import db
 from shared.db import payments
-from shared.errors import InvalidRequest
 from shared.http import PAGE, Call, Operation, Query, Reply
 from shared.models.payments import Payment, PaymentList, PaymentMethod, PaymentStatus
 
@@ -24,11 +23,7 @@ OPERATION = Operation(
 
 def handle(call: Call) -> Reply:
     limit, offset = call.page()
-    filters = {k: call.query[k] for k in ("status", "order_id", "method") if call.query.get(k)}
-    if "status" in filters and filters["status"] not in set(PaymentStatus):
-        raise InvalidRequest(f"status must be one of {', '.join(PaymentStatus)}", field="status")
-    if "method" in filters and filters["method"] not in set(PaymentMethod):
-        raise InvalidRequest(f"method must be one of {', '.join(PaymentMethod)}", field="method")
+    filters = call.filters(OPERATION.query)
     with db.autocommit() as tx:
         rows, total = payments.list_page(tx, call.merchant_id, call.livemode, limit, offset, filters)
     data = [Payment.from_row(r) for r in rows]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from shared import db
 from shared.db import webhook_deliveries
-from shared.errors import InvalidRequest
 from shared.http import PAGE, Call, Operation, Query, Reply
 from shared.models.events import DELIVERED_EVENTS
 from shared.models.webhook_deliveries import DeliveryStatus, WebhookDelivery, WebhookDeliveryList
@@ -26,11 +25,7 @@ OPERATION = Operation(
 
 def handle(call: Call) -> Reply:
     limit, offset = call.page()
-    filters = {k: call.query[k] for k in ("status", "event", "endpoint_id", "event_id") if call.query.get(k)}
-    if "status" in filters and filters["status"] not in set(DeliveryStatus):
-        raise InvalidRequest("status must be pending, success or failed", field="status")
-    if "event" in filters and filters["event"] not in DELIVERED_EVENTS:
-        raise InvalidRequest(f"event must be one of {', '.join(DELIVERED_EVENTS)}", field="event")
+    filters = call.filters(OPERATION.query)
     with db.autocommit() as tx:
         rows, total = webhook_deliveries.list_page(tx, call.merchant_id, call.livemode, limit, offset, filters)
     data = [WebhookDelivery.from_row(r) for r in rows]
