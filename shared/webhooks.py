@@ -37,7 +37,7 @@ from urllib3.util.ssl_match_hostname import CertificateError
 
 from shared.config import Settings
 from shared.errors import InvalidRequest
-from shared.models.webhook_deliveries import DeliveryStatus
+from shared.models.webhook_deliveries import AttemptTrigger, DeliveryStatus
 
 if TYPE_CHECKING:
     from urllib3._base_connection import BaseHTTPConnection
@@ -448,7 +448,7 @@ def after_attempt(
     """
     if ok:
         return DeliveryStatus.SUCCESS, None
-    done = scheduled_attempts + (1 if trigger == "scheduled" else 0)
+    done = scheduled_attempts + (1 if trigger == AttemptTrigger.SCHEDULED else 0)
     intervals = settings.webhook_retry_intervals_s
     if done >= len(intervals):
         return DeliveryStatus.FAILED, None

@@ -13,7 +13,7 @@ import time
 from shared import db, signing, webhooks
 from shared.config import settings
 from shared.db import webhook_deliveries
-from shared.models.webhook_deliveries import DeliveryStatus
+from shared.models.webhook_deliveries import AttemptTrigger, DeliveryStatus
 from shared.queue import CrashRetry, FollowUp, Job, JobParked
 from shared.slots import default_slots
 
@@ -48,7 +48,7 @@ def _deliver(job: Job, *, holds_slots: bool) -> list[FollowUp]:
             return []
 
     # No transaction is open while we wait on the merchant's server.
-    trigger = "manual" if delivery["manual_requested"] else "scheduled"
+    trigger = AttemptTrigger.MANUAL if delivery["manual_requested"] else AttemptTrigger.SCHEDULED
     body = delivery["body"].encode()
     secrets_in_use = [delivery["secret"]] + ([delivery["previous_secret"]] if delivery["previous_secret"] else [])
     slots = default_slots()

@@ -12,6 +12,7 @@ from typing import Any
 from shared import acquirer, db, events
 from shared.config import settings
 from shared.db import Cursor, payments
+from shared.models.events import EventType
 from shared.models.payments import Payment, PaymentStatus
 from shared.queue import CrashRetry, FollowUp, Job
 
@@ -30,7 +31,7 @@ def run(job: Job) -> list[FollowUp]:
         pending = events.record(
             tx,
             payment["merchant_id"],
-            "payment.pending",
+            EventType.PAYMENT_PENDING,
             {"payment": Payment.from_row(payment).public()},
             livemode=payment["livemode"],
         )
@@ -41,6 +42,9 @@ def run(job: Job) -> list[FollowUp]:
         return pending + _settle(tx, payment)
 
 
+_SETTLED_EVENTS = {PaymentStatus.SUCCESS: EventType.PAYMENT_SUCCESS, PaymentStatus.FAILED: EventType.PAYMENT_FAILED}
+
+
 def _settle(tx: Cursor, payment: dict[str, Any]) -> list[FollowUp]:
     outcome = acquirer.decide(payment["method"], payment["simulated_outcome"], payment["livemode"], settings())
     settled = payments.settle(tx, payment["id"], outcome.status, outcome.error_code, outcome.error_description)
@@ -49,7 +53,7 @@ def _settle(tx: Cursor, payment: dict[str, Any]) -> list[FollowUp]:
     return events.record(
         tx,
         payment["merchant_id"],
-        f"payment.{outcome.status}",
+        _SETTLED_EVENTS[outcome.status],
         {"payment": Payment.from_row(settled).public()},
         livemode=settled["livemode"],
     )

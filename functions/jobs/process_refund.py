@@ -5,6 +5,7 @@ from __future__ import annotations
 from shared import acquirer, db, events
 from shared.config import settings
 from shared.db import refunds
+from shared.models.events import EventType
 from shared.models.refunds import Refund
 from shared.queue import CrashRetry, FollowUp, Job
 
@@ -17,7 +18,7 @@ def run(job: Job) -> list[FollowUp]:
         refund = refunds.settle(tx, job.ref_id, processed, None if processed else "REFUND_FAILED")
         if refund is None:
             return []  # already settled by an earlier run
-        event = "refund.processed" if processed else "refund.failed"
+        event = EventType.REFUND_PROCESSED if processed else EventType.REFUND_FAILED
         return events.record(
             tx, refund["merchant_id"], event, {"refund": Refund.from_row(refund).public()}, livemode=refund["livemode"]
         )

@@ -11,6 +11,9 @@ from collections.abc import Mapping
 
 from shared import job_types
 from shared.db import Cursor
+from shared.models.payments import PaymentStatus
+from shared.models.refunds import RefundStatus
+from shared.models.webhook_deliveries import DeliveryStatus
 
 _STATES = ("processing", "parked", "failed")
 # The table each job type's ref_id names a row of.
@@ -25,15 +28,17 @@ _TABLES = {
 _TOTALS = """
 SELECT
   (SELECT count(*) FROM payments p WHERE p.merchant_id = %(m)s AND p.livemode = %(l)s
-     AND p.status = 'pending' AND p.processing_error IS NULL)
+     AND p.status = %(payment_pending)s AND p.processing_error IS NULL)
   + (SELECT count(*) FROM refunds r WHERE r.merchant_id = %(m)s AND r.livemode = %(l)s
-     AND r.status = 'pending' AND r.processing_error IS NULL)
+     AND r.status = %(refund_pending)s AND r.processing_error IS NULL)
   + (SELECT count(*) FROM webhook_deliveries d WHERE d.merchant_id = %(m)s AND d.livemode = %(l)s
-     AND d.status = 'pending') AS unsettled,
-  (SELECT count(*) FROM payments p WHERE p.merchant_id = %(m)s AND p.livemode = %(l)s AND p.status <> 'pending')
-  + (SELECT count(*) FROM refunds r WHERE r.merchant_id = %(m)s AND r.livemode = %(l)s AND r.status <> 'pending')
+     AND d.status = %(delivery_pending)s) AS unsettled,
+  (SELECT count(*) FROM payments p WHERE p.merchant_id = %(m)s AND p.livemode = %(l)s
+     AND p.status <> %(payment_pending)s)
+  + (SELECT count(*) FROM refunds r WHERE r.merchant_id = %(m)s AND r.livemode = %(l)s
+     AND r.status <> %(refund_pending)s)
   + (SELECT count(*) FROM webhook_deliveries d WHERE d.merchant_id = %(m)s AND d.livemode = %(l)s
-     AND d.status <> 'pending') AS settled
+     AND d.status <> %(delivery_pending)s) AS settled
 """
 
 # Of the rows named, those of this merchant and mode. (Ids never repeat across tables: pay_, rfnd_, whd_.)
@@ -61,7 +66,12 @@ def counts(tx: Cursor, merchant_id: str, livemode: bool, held: Mapping[str, list
     mine_refs = {row["id"] for row in tx.fetchall()}
     mine = {state: [j for j in held.get(state, ()) if j.partition(":")[2] in mine_refs] for state in _STATES}
     processing, parked, failed = (len(mine[state]) for state in _STATES)
-    tx.execute(_TOTALS, scope)
+    pending = {
+        "payment_pending": PaymentStatus.PENDING,
+        "refund_pending": RefundStatus.PENDING,
+        "delivery_pending": DeliveryStatus.PENDING,
+    }
+    tx.execute(_TOTALS, {**scope, **pending})
     totals = tx.fetchone() or {"unsettled": 0, "settled": 0}
     # A delivery whose job died is marked failed, so it is among the settled rows: count it once, as failed.
     dead_deliveries = sum(1 for j in mine["failed"] if j.startswith(job_types.DELIVER_WEBHOOK + ":"))

@@ -10,13 +10,16 @@ from shared import ids
 from shared.db import Cursor
 from shared.errors import NotFound
 from shared.models.payments import CreatePayment, PaymentStatus
+from shared.models.refunds import RefundStatus
 
 Row = dict[str, Any]
 
-_SELECT = """
+# The status is the enum's constant, not a parameter: callers add their own positional parameters.
+_SELECT = f"""
     SELECT p.*,
            COALESCE((SELECT sum(r.amount_minor) FROM refunds r
-                     WHERE r.payment_id = p.id AND r.status = 'processed'), 0)::bigint AS amount_refunded
+                     WHERE r.payment_id = p.id AND r.status = '{RefundStatus.PROCESSED.value}'),
+                    0)::bigint AS amount_refunded
     FROM payments p
 """
 
@@ -110,8 +113,8 @@ def mark_submitted(tx: Cursor, payment_id: str) -> bool:
     """Record that the acquirer has the payment; False if that already happened or it settled."""
     tx.execute(
         "UPDATE payments SET submitted_at = now(), updated_at = now() "
-        "WHERE id = %s AND status = 'pending' AND submitted_at IS NULL",
-        (payment_id,),
+        "WHERE id = %s AND status = %s AND submitted_at IS NULL",
+        (payment_id, PaymentStatus.PENDING),
     )
     return tx.rowcount == 1
 
@@ -124,8 +127,8 @@ def settle(
     tx.execute(
         "UPDATE payments SET status = %s, error_code = %s, error_description = %s, processing_error = NULL, "
         "updated_at = now() "
-        "WHERE id = %s AND status = 'pending' RETURNING *, 0::bigint AS amount_refunded",
-        (status.value, error_code, error_description, payment_id),
+        "WHERE id = %s AND status = %s RETURNING *, 0::bigint AS amount_refunded",
+        (status, error_code, error_description, payment_id, PaymentStatus.PENDING),
     )
     row = tx.fetchone()
     return dict(row) if row else None
@@ -134,8 +137,8 @@ def settle(
 def capture(tx: Cursor, payment_id: str, merchant_id: str, livemode: bool) -> bool:
     tx.execute(
         "UPDATE payments SET captured = true, captured_at = now(), updated_at = now() "
-        "WHERE id = %s AND merchant_id = %s AND livemode = %s AND status = 'success' AND NOT captured",
-        (payment_id, merchant_id, livemode),
+        "WHERE id = %s AND merchant_id = %s AND livemode = %s AND status = %s AND NOT captured",
+        (payment_id, merchant_id, livemode, PaymentStatus.SUCCESS),
     )
     return tx.rowcount == 1
 
@@ -143,9 +146,9 @@ def capture(tx: Cursor, payment_id: str, merchant_id: str, livemode: bool) -> bo
 def stale_pending_ids(tx: Cursor, older_than_s: float, limit: int) -> list[str]:
     """Pending rows left alone for a while whose job has not given up: candidates for reconciliation."""
     tx.execute(
-        "SELECT id FROM payments WHERE status = 'pending' AND processing_error IS NULL "
+        "SELECT id FROM payments WHERE status = %s AND processing_error IS NULL "
         "AND updated_at < now() - make_interval(secs => %s) ORDER BY updated_at LIMIT %s",
-        (older_than_s, limit),
+        (PaymentStatus.PENDING, older_than_s, limit),
     )
     return [r["id"] for r in tx.fetchall()]
 
@@ -153,7 +156,7 @@ def stale_pending_ids(tx: Cursor, older_than_s: float, limit: int) -> list[str]:
 def set_processing_error(tx: Cursor, payment_id: str, reason: str | None) -> bool:
     """Mark a pending row as given up (or, with None, as being retried); False if it is not pending."""
     tx.execute(
-        "UPDATE payments SET processing_error = %s, updated_at = now() WHERE id = %s AND status = 'pending'",
-        (reason, payment_id),
+        "UPDATE payments SET processing_error = %s, updated_at = now() WHERE id = %s AND status = %s",
+        (reason, payment_id, PaymentStatus.PENDING),
     )
     return tx.rowcount == 1

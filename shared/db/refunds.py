@@ -7,6 +7,7 @@ from typing import Any
 from shared import ids
 from shared.db import Cursor
 from shared.errors import NotFound
+from shared.models.refunds import RefundStatus
 
 Row = dict[str, Any]
 
@@ -17,9 +18,8 @@ def committed_total(tx: Cursor, payment_id: str) -> int:
     Only meaningful while the payment row is locked, or two requests could both see room.
     """
     tx.execute(
-        "SELECT COALESCE(sum(amount_minor), 0)::bigint AS total FROM refunds "
-        "WHERE payment_id = %s AND status <> 'failed'",
-        (payment_id,),
+        "SELECT COALESCE(sum(amount_minor), 0)::bigint AS total FROM refunds WHERE payment_id = %s AND status <> %s",
+        (payment_id, RefundStatus.FAILED),
     )
     return int((tx.fetchone() or {"total": 0})["total"])
 
@@ -64,8 +64,14 @@ def settle(tx: Cursor, refund_id: str, processed: bool, error_code: str | None =
     tx.execute(
         "UPDATE refunds SET status = %s, error_code = %s, processing_error = NULL, updated_at = now(), "
         "processed_at = CASE WHEN %s THEN now() END "
-        "WHERE id = %s AND status = 'pending' RETURNING *",
-        ("processed" if processed else "failed", error_code, processed, refund_id),
+        "WHERE id = %s AND status = %s RETURNING *",
+        (
+            RefundStatus.PROCESSED if processed else RefundStatus.FAILED,
+            error_code,
+            processed,
+            refund_id,
+            RefundStatus.PENDING,
+        ),
     )
     row = tx.fetchone()
     return dict(row) if row else None
@@ -74,9 +80,9 @@ def settle(tx: Cursor, refund_id: str, processed: bool, error_code: str | None =
 def stale_pending_ids(tx: Cursor, older_than_s: float, limit: int) -> list[str]:
     """Pending rows left alone for a while whose job has not given up: candidates for reconciliation."""
     tx.execute(
-        "SELECT id FROM refunds WHERE status = 'pending' AND processing_error IS NULL "
+        "SELECT id FROM refunds WHERE status = %s AND processing_error IS NULL "
         "AND updated_at < now() - make_interval(secs => %s) ORDER BY updated_at LIMIT %s",
-        (older_than_s, limit),
+        (RefundStatus.PENDING, older_than_s, limit),
     )
     return [r["id"] for r in tx.fetchall()]
 
@@ -84,7 +90,7 @@ def stale_pending_ids(tx: Cursor, older_than_s: float, limit: int) -> list[str]:
 def set_processing_error(tx: Cursor, refund_id: str, reason: str | None) -> bool:
     """Mark a pending row as given up (or, with None, as being retried); False if it is not pending."""
     tx.execute(
-        "UPDATE refunds SET processing_error = %s, updated_at = now() WHERE id = %s AND status = 'pending'",
-        (reason, refund_id),
+        "UPDATE refunds SET processing_error = %s, updated_at = now() WHERE id = %s AND status = %s",
+        (reason, refund_id, RefundStatus.PENDING),
     )
     return tx.rowcount == 1

@@ -11,6 +11,7 @@ import psycopg2.extras
 from shared import crypto, ids
 from shared.db import Cursor
 from shared.errors import NotFound
+from shared.models.webhook_deliveries import AttemptTrigger, DeliveryStatus
 
 Row = dict[str, Any]
 
@@ -122,16 +123,16 @@ def record_attempt(
         )
         UPDATE webhook_deliveries SET
             attempts = attempts + 1,
-            scheduled_attempts = scheduled_attempts + CASE WHEN %(trigger)s = 'scheduled' THEN 1 ELSE 0 END,
+            scheduled_attempts = scheduled_attempts + CASE WHEN %(trigger)s = %(scheduled)s THEN 1 ELSE 0 END,
             last_attempt_at = %(attempted_at)s,
             response_code = %(code)s,
             last_duration_ms = %(duration)s,
             last_error = %(error)s,
-            status = CASE WHEN generation = %(generation)s THEN %(status)s ELSE 'pending' END,
+            status = CASE WHEN generation = %(generation)s THEN %(status)s ELSE %(pending)s END,
             next_retry_at = CASE WHEN generation = %(generation)s THEN %(next)s ELSE now() END,
             manual_requested = CASE WHEN generation = %(generation)s THEN false ELSE manual_requested END,
             updated_at = now()
-        WHERE id = %(id)s AND status = 'pending'
+        WHERE id = %(id)s AND status = %(pending)s
         RETURNING *
         """,
         {
@@ -145,6 +146,8 @@ def record_attempt(
             "generation": delivery["generation"],
             "status": status,
             "next": next_retry_at,
+            "scheduled": AttemptTrigger.SCHEDULED,
+            "pending": DeliveryStatus.PENDING,
         },
     )
     row = tx.fetchone()
@@ -155,10 +158,10 @@ def fail_unsendable(tx: Cursor, delivery_id: str, generation: int | None, reason
     """Settle a delivery that cannot be attempted (its endpoint was disabled or deleted, or its job
     gave up); with a ``generation``, only if no manual retry was asked for since it was read."""
     tx.execute(
-        "UPDATE webhook_deliveries SET status = 'failed', last_error = %s, next_retry_at = NULL, "
+        "UPDATE webhook_deliveries SET status = %s, last_error = %s, next_retry_at = NULL, "
         "manual_requested = false, updated_at = now() "
-        "WHERE id = %s AND status = 'pending' AND (%s::int IS NULL OR generation = %s)",
-        (reason, delivery_id, generation, generation),
+        "WHERE id = %s AND status = %s AND (%s::int IS NULL OR generation = %s)",
+        (DeliveryStatus.FAILED, reason, delivery_id, DeliveryStatus.PENDING, generation, generation),
     )
 
 
@@ -169,10 +172,10 @@ def request_retry(tx: Cursor, delivery_id: str, merchant_id: str, livemode: bool
         NotFound: no such delivery for this merchant in this mode.
     """
     tx.execute(
-        "UPDATE webhook_deliveries SET status = 'pending', next_retry_at = now(), generation = generation + 1, "
+        "UPDATE webhook_deliveries SET status = %s, next_retry_at = now(), generation = generation + 1, "
         "manual_requested = true, updated_at = now() WHERE id = %s AND merchant_id = %s AND livemode = %s "
         "RETURNING id",
-        (ids.parse(delivery_id, "whd"), merchant_id, livemode),
+        (DeliveryStatus.PENDING, ids.parse(delivery_id, "whd"), merchant_id, livemode),
     )
     if tx.fetchone() is None:
         raise NotFound(f"No webhook delivery with id {delivery_id!r}", field="id")
@@ -181,8 +184,8 @@ def request_retry(tx: Cursor, delivery_id: str, merchant_id: str, livemode: bool
 
 def overdue_ids(tx: Cursor, older_than_s: float, limit: int) -> list[str]:
     tx.execute(
-        "SELECT id FROM webhook_deliveries WHERE status = 'pending' "
+        "SELECT id FROM webhook_deliveries WHERE status = %s "
         "AND next_retry_at < now() - make_interval(secs => %s) ORDER BY next_retry_at LIMIT %s",
-        (older_than_s, limit),
+        (DeliveryStatus.PENDING, older_than_s, limit),
     )
     return [r["id"] for r in tx.fetchall()]
