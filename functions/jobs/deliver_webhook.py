@@ -69,7 +69,8 @@ def _deliver(job: Job, *, holds_slots: bool) -> list[FollowUp]:
     with db.autocommit() as tx:  # one statement: the attempt row and the delivery update commit together
         settled = webhook_deliveries.record_attempt(
             tx,
-            delivery,
+            delivery["id"],
+            delivery["generation"],
             trigger=trigger,
             attempted_at=attempted_at,
             response_code=result.response_code,
@@ -81,7 +82,8 @@ def _deliver(job: Job, *, holds_slots: bool) -> list[FollowUp]:
         )
     if settled is None or settled["status"] != DeliveryStatus.PENDING:
         return []
-    wait = (settled["next_retry_at"] - dt.datetime.now(dt.UTC)).total_seconds()
+    due = settled["next_retry_at"] or dt.datetime.now(dt.UTC)  # a pending delivery always has one
+    wait = (due - dt.datetime.now(dt.UTC)).total_seconds()
     return [FollowUp(job.type, job.ref_id, max(0.0, wait), f"{delivery['endpoint_id']}:{delivery['merchant_id']}")]
 
 

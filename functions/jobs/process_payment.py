@@ -7,11 +7,10 @@ a compare-and-set, so a run repeated after a lost ack changes nothing and emits 
 
 from __future__ import annotations
 
-from typing import Any
-
 from shared import acquirer, db, events
 from shared.config import settings
 from shared.db import Cursor, payments
+from shared.db.rows import PaymentRow
 from shared.models.events import EventType
 from shared.models.payments import Payment, PaymentStatus
 from shared.queue import CrashRetry, FollowUp, Job
@@ -45,7 +44,7 @@ def run(job: Job) -> list[FollowUp]:
 _SETTLED_EVENTS = {PaymentStatus.SUCCESS: EventType.PAYMENT_SUCCESS, PaymentStatus.FAILED: EventType.PAYMENT_FAILED}
 
 
-def _settle(tx: Cursor, payment: dict[str, Any]) -> list[FollowUp]:
+def _settle(tx: Cursor, payment: PaymentRow) -> list[FollowUp]:
     outcome = acquirer.decide(payment["method"], payment["simulated_outcome"], payment["livemode"], settings())
     settled = payments.settle(tx, payment["id"], outcome.status, outcome.error_code, outcome.error_description)
     if settled is None:

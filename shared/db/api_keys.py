@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from shared.db import Cursor
-
-Row = dict[str, Any]
+from shared.db.rows import ApiKeyRow
 
 
 def insert(tx: Cursor, key_hash: str, merchant_id: str, kind: str, livemode: bool) -> None:
@@ -16,7 +15,7 @@ def insert(tx: Cursor, key_hash: str, merchant_id: str, kind: str, livemode: boo
     )
 
 
-def find(tx: Cursor, key_hash: str) -> Row | None:
+def find(tx: Cursor, key_hash: str) -> ApiKeyRow | None:
     tx.execute("SELECT merchant_id, kind, livemode FROM api_keys WHERE key_hash = %s", (key_hash,))
     row = tx.fetchone()
-    return dict(row) if row else None
+    return cast(ApiKeyRow, dict(row)) if row else None

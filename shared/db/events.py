@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from shared.db import Cursor
-
-Row = dict[str, Any]
+from shared.db.rows import EventRow
 
 
 def insert(tx: Cursor, event_id: str, merchant_id: str, livemode: bool, event_type: str, body: str) -> list[str]:
@@ -27,7 +26,7 @@ def insert(tx: Cursor, event_id: str, merchant_id: str, livemode: bool, event_ty
     return [row["id"] for row in tx.fetchall()]
 
 
-def find(tx: Cursor, event_id: str) -> Row | None:
+def find(tx: Cursor, event_id: str) -> EventRow | None:
     tx.execute("SELECT * FROM events WHERE id = %s", (event_id,))
     row = tx.fetchone()
-    return dict(row) if row else None
+    return cast(EventRow, dict(row)) if row else None

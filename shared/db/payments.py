@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 import psycopg2.extras
 
 from shared import ids
 from shared.db import Cursor
+from shared.db.rows import PaymentRow
 from shared.errors import NotFound
 from shared.models.payments import CreatePayment, PaymentStatus
 from shared.models.refunds import RefundStatus
-
-Row = dict[str, Any]
 
 # The status is the enum's constant, not a parameter: callers add their own positional parameters.
 _SELECT = f"""
@@ -31,7 +30,7 @@ def insert(
     body: CreatePayment,
     network: str | None,
     simulated_outcome: str | None,
-) -> Row:
+) -> PaymentRow:
     card = body.card
     tx.execute(
         """
@@ -59,17 +58,17 @@ def insert(
             simulated_outcome,
         ),
     )
-    return dict(tx.fetchone() or {})
+    return cast(PaymentRow, dict(tx.fetchone() or {}))
 
 
-def find(tx: Cursor, payment_id: str) -> Row | None:
+def find(tx: Cursor, payment_id: str) -> PaymentRow | None:
     """The payment whoever owns it, in either mode: for jobs, which act on ids they were given."""
     tx.execute(_SELECT + " WHERE p.id = %s", (payment_id,))
     row = tx.fetchone()
-    return dict(row) if row else None
+    return cast(PaymentRow, dict(row)) if row else None
 
 
-def get(tx: Cursor, payment_id: str, merchant_id: str, livemode: bool) -> Row:
+def get(tx: Cursor, payment_id: str, merchant_id: str, livemode: bool) -> PaymentRow:
     """Raises NotFound for an unknown id, another merchant's payment and one of the other mode alike."""
     tx.execute(
         _SELECT + " WHERE p.id = %s AND p.merchant_id = %s AND p.livemode = %s",
@@ -78,10 +77,10 @@ def get(tx: Cursor, payment_id: str, merchant_id: str, livemode: bool) -> Row:
     row = tx.fetchone()
     if row is None:
         raise NotFound(f"No payment with id {payment_id!r}", field="id")
-    return dict(row)
+    return cast(PaymentRow, dict(row))
 
 
-def lock(tx: Cursor, payment_id: str, merchant_id: str, livemode: bool) -> Row:
+def lock(tx: Cursor, payment_id: str, merchant_id: str, livemode: bool) -> PaymentRow:
     """Lock the payment row for the rest of the transaction (refund totals are checked under it)."""
     tx.execute(
         "SELECT * FROM payments WHERE id = %s AND merchant_id = %s AND livemode = %s FOR UPDATE",
@@ -90,12 +89,12 @@ def lock(tx: Cursor, payment_id: str, merchant_id: str, livemode: bool) -> Row:
     row = tx.fetchone()
     if row is None:
         raise NotFound(f"No payment with id {payment_id!r}", field="id")
-    return dict(row)
+    return cast(PaymentRow, dict(row))
 
 
 def list_page(
     tx: Cursor, merchant_id: str, livemode: bool, limit: int, offset: int, filters: dict[str, str]
-) -> tuple[list[Row], int]:
+) -> tuple[list[PaymentRow], int]:
     where, args = "p.merchant_id = %s AND p.livemode = %s", [merchant_id, livemode]
     for column in ("status", "order_id", "method"):
         if column in filters:
@@ -106,7 +105,7 @@ def list_page(
     tx.execute(
         _SELECT + f" WHERE {where} ORDER BY p.created_at DESC, p.id DESC LIMIT %s OFFSET %s", [*args, limit, offset]
     )
-    return [dict(r) for r in tx.fetchall()], total
+    return [cast(PaymentRow, dict(r)) for r in tx.fetchall()], total
 
 
 def mark_submitted(tx: Cursor, payment_id: str) -> bool:
@@ -121,7 +120,7 @@ def mark_submitted(tx: Cursor, payment_id: str) -> bool:
 
 def settle(
     tx: Cursor, payment_id: str, status: PaymentStatus, error_code: str | None, error_description: str | None
-) -> Row | None:
+) -> PaymentRow | None:
     """Move a pending payment to its final status and return it; None means another run got there first."""
     # Nothing can be refunded while a payment is pending, so amount_refunded is still 0.
     tx.execute(
@@ -131,7 +130,7 @@ def settle(
         (status, error_code, error_description, payment_id, PaymentStatus.PENDING),
     )
     row = tx.fetchone()
-    return dict(row) if row else None
+    return cast(PaymentRow, dict(row)) if row else None
 
 
 def capture(tx: Cursor, payment_id: str, merchant_id: str, livemode: bool) -> bool:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from shared import ids
 from shared.db import Cursor
+from shared.db.rows import PaymentRow, RefundRow
 from shared.errors import NotFound
 from shared.models.refunds import RefundStatus
-
-Row = dict[str, Any]
 
 
 def committed_total(tx: Cursor, payment_id: str) -> int:
@@ -24,7 +23,7 @@ def committed_total(tx: Cursor, payment_id: str) -> int:
     return int((tx.fetchone() or {"total": 0})["total"])
 
 
-def insert(tx: Cursor, payment: Row, amount: int, reason: str | None) -> Row:
+def insert(tx: Cursor, payment: PaymentRow, amount: int, reason: str | None) -> RefundRow:
     """A refund of ``payment``, in its merchant and mode."""
     tx.execute(
         "INSERT INTO refunds (id, payment_id, merchant_id, livemode, amount_minor, currency, reason) "
@@ -39,10 +38,10 @@ def insert(tx: Cursor, payment: Row, amount: int, reason: str | None) -> Row:
             reason,
         ),
     )
-    return dict(tx.fetchone() or {})
+    return cast(RefundRow, dict(tx.fetchone() or {}))
 
 
-def get(tx: Cursor, refund_id: str, merchant_id: str, livemode: bool) -> Row:
+def get(tx: Cursor, refund_id: str, merchant_id: str, livemode: bool) -> RefundRow:
     """Raises NotFound for an unknown id, another merchant's refund and one of the other mode alike."""
     tx.execute(
         "SELECT * FROM refunds WHERE id = %s AND merchant_id = %s AND livemode = %s",
@@ -51,15 +50,15 @@ def get(tx: Cursor, refund_id: str, merchant_id: str, livemode: bool) -> Row:
     row = tx.fetchone()
     if row is None:
         raise NotFound(f"No refund with id {refund_id!r}", field="id")
-    return dict(row)
+    return cast(RefundRow, dict(row))
 
 
-def list_for_payment(tx: Cursor, payment_id: str) -> list[Row]:
+def list_for_payment(tx: Cursor, payment_id: str) -> list[RefundRow]:
     tx.execute("SELECT * FROM refunds WHERE payment_id = %s ORDER BY created_at DESC, id DESC", (payment_id,))
-    return [dict(r) for r in tx.fetchall()]
+    return [cast(RefundRow, dict(r)) for r in tx.fetchall()]
 
 
-def settle(tx: Cursor, refund_id: str, processed: bool, error_code: str | None = None) -> Row | None:
+def settle(tx: Cursor, refund_id: str, processed: bool, error_code: str | None = None) -> RefundRow | None:
     """Move a pending refund to processed or failed; None means another run got there first."""
     tx.execute(
         "UPDATE refunds SET status = %s, error_code = %s, processing_error = NULL, updated_at = now(), "
@@ -74,7 +73,7 @@ def settle(tx: Cursor, refund_id: str, processed: bool, error_code: str | None =
         ),
     )
     row = tx.fetchone()
-    return dict(row) if row else None
+    return cast(RefundRow, dict(row)) if row else None
 
 
 def stale_pending_ids(tx: Cursor, older_than_s: float, limit: int) -> list[str]:

@@ -4,16 +4,15 @@ one attempt row per HTTP request made for it."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import cast
 
 import psycopg2.extras
 
 from shared import crypto, ids
 from shared.db import Cursor
+from shared.db.rows import AttemptRow, DeliveryRow, SendingRow
 from shared.errors import NotFound
 from shared.models.webhook_deliveries import AttemptTrigger, DeliveryStatus
-
-Row = dict[str, Any]
 
 _SELECT = "SELECT d.*, e.url FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id"
 
@@ -34,7 +33,7 @@ def insert_many(tx: Cursor, merchant_id: str, event_id: str, event_type: str, en
     return [row[0] for row in rows]
 
 
-def get(tx: Cursor, delivery_id: str, merchant_id: str, livemode: bool) -> Row:
+def get(tx: Cursor, delivery_id: str, merchant_id: str, livemode: bool) -> DeliveryRow:
     """Raises NotFound for an unknown id, another merchant's delivery and one of the other mode alike."""
     tx.execute(
         _SELECT + " WHERE d.id = %s AND d.merchant_id = %s AND d.livemode = %s",
@@ -43,12 +42,12 @@ def get(tx: Cursor, delivery_id: str, merchant_id: str, livemode: bool) -> Row:
     row = tx.fetchone()
     if row is None:
         raise NotFound(f"No webhook delivery with id {delivery_id!r}", field="id")
-    return dict(row)
+    return cast(DeliveryRow, dict(row))
 
 
 def list_page(
     tx: Cursor, merchant_id: str, livemode: bool, limit: int, offset: int, filters: dict[str, str]
-) -> tuple[list[Row], int]:
+) -> tuple[list[DeliveryRow], int]:
     where, args = "d.merchant_id = %s AND d.livemode = %s", [merchant_id, livemode]
     for param, column in (
         ("status", "d.status"),
@@ -64,15 +63,15 @@ def list_page(
     tx.execute(
         _SELECT + f" WHERE {where} ORDER BY d.created_at DESC, d.id DESC LIMIT %s OFFSET %s", [*args, limit, offset]
     )
-    return [dict(r) for r in tx.fetchall()], total
+    return [cast(DeliveryRow, dict(r)) for r in tx.fetchall()], total
 
 
-def attempts(tx: Cursor, delivery_id: str) -> list[Row]:
+def attempts(tx: Cursor, delivery_id: str) -> list[AttemptRow]:
     tx.execute("SELECT * FROM webhook_attempts WHERE delivery_id = %s ORDER BY number", (delivery_id,))
-    return [dict(r) for r in tx.fetchall()]
+    return [cast(AttemptRow, dict(r)) for r in tx.fetchall()]
 
 
-def find_for_sending(tx: Cursor, delivery_id: str) -> Row | None:
+def find_for_sending(tx: Cursor, delivery_id: str) -> SendingRow | None:
     """The delivery with everything an attempt needs: event body, endpoint URL and secrets."""
     tx.execute(
         """
@@ -88,7 +87,7 @@ def find_for_sending(tx: Cursor, delivery_id: str) -> Row | None:
     row = tx.fetchone()
     if row is None:
         return None
-    found = dict(row)
+    found = cast(SendingRow, dict(row))
     found["secret"] = crypto.unseal(found["secret"])
     if found["previous_secret"]:
         found["previous_secret"] = crypto.unseal(found["previous_secret"])
@@ -97,7 +96,8 @@ def find_for_sending(tx: Cursor, delivery_id: str) -> Row | None:
 
 def record_attempt(
     tx: Cursor,
-    delivery: Row,
+    delivery_id: str,
+    generation: int,
     *,
     trigger: str,
     attempted_at: dt.datetime,
@@ -107,8 +107,8 @@ def record_attempt(
     error: str | None,
     status: str,
     next_retry_at: dt.datetime | None,
-) -> Row | None:
-    """Store one attempt and settle the delivery.
+) -> DeliveryRow | None:
+    """Store one attempt and settle the delivery, read at ``generation``.
 
     If a manual retry arrived while this attempt was in flight (the generation moved on), the
     attempt is still recorded but the delivery stays pending and due now, so the retry happens.
@@ -136,14 +136,14 @@ def record_attempt(
         RETURNING *
         """,
         {
-            "id": delivery["id"],
+            "id": delivery_id,
             "trigger": trigger,
             "attempted_at": attempted_at,
             "code": response_code,
             "duration": duration_ms,
             "body": response_body,
             "error": error,
-            "generation": delivery["generation"],
+            "generation": generation,
             "status": status,
             "next": next_retry_at,
             "scheduled": AttemptTrigger.SCHEDULED,
@@ -151,7 +151,7 @@ def record_attempt(
         },
     )
     row = tx.fetchone()
-    return dict(row) if row else None
+    return cast(DeliveryRow, dict(row)) if row else None
 
 
 def fail_unsendable(tx: Cursor, delivery_id: str, generation: int | None, reason: str) -> None:
@@ -165,7 +165,7 @@ def fail_unsendable(tx: Cursor, delivery_id: str, generation: int | None, reason
     )
 
 
-def request_retry(tx: Cursor, delivery_id: str, merchant_id: str, livemode: bool) -> Row:
+def request_retry(tx: Cursor, delivery_id: str, merchant_id: str, livemode: bool) -> DeliveryRow:
     """Make the delivery due now, as a manual attempt, whatever its state.
 
     Raises:

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from shared import crypto, ids
 from shared.db import Cursor
+from shared.db.rows import EndpointRow
 from shared.errors import NotFound
 
-Row = dict[str, Any]
 # How long a rotated-out secret keeps signing next to the new one.
 PREVIOUS_SECRET_GRACE = "24 hours"
 
 
-def _opened(row: Any) -> Row:
+def _opened(row: Any) -> EndpointRow:
     """The row with its secrets decrypted (they are encrypted at rest)."""
-    out = dict(row or {})
-    for column in ("secret", "previous_secret"):
-        if out.get(column):
-            out[column] = crypto.unseal(out[column])
+    out = cast(EndpointRow, dict(row or {}))
+    out["secret"] = crypto.unseal(out["secret"])
+    if out["previous_secret"]:
+        out["previous_secret"] = crypto.unseal(out["previous_secret"])
     return out
 
 
@@ -51,7 +51,7 @@ def insert(
     endpoint_id: str | None = None,
     *,
     livemode: bool = False,
-) -> Row:
+) -> EndpointRow:
     """A new endpoint; it gets the events of its mode only. Test mode unless said, as for the seed's
     endpoint and fixtures, because a test endpoint cannot receive live data."""
     tx.execute(
@@ -62,7 +62,7 @@ def insert(
     return _opened(tx.fetchone())
 
 
-def get(tx: Cursor, endpoint_id: str, merchant_id: str, livemode: bool) -> Row:
+def get(tx: Cursor, endpoint_id: str, merchant_id: str, livemode: bool) -> EndpointRow:
     """Raises NotFound for an unknown or deleted id, another merchant's endpoint and one of the other
     mode alike."""
     tx.execute(
@@ -91,7 +91,7 @@ def count_locked(tx: Cursor, merchant_id: str, livemode: bool) -> int:
     return int(row["n"]) if row else 0
 
 
-def list_all(tx: Cursor, merchant_id: str, livemode: bool) -> list[Row]:
+def list_all(tx: Cursor, merchant_id: str, livemode: bool) -> list[EndpointRow]:
     tx.execute(
         "SELECT * FROM webhook_endpoints WHERE merchant_id = %s AND livemode = %s AND deleted_at IS NULL "
         "ORDER BY created_at, id",
@@ -100,7 +100,7 @@ def list_all(tx: Cursor, merchant_id: str, livemode: bool) -> list[Row]:
     return [_opened(r) for r in tx.fetchall()]
 
 
-def update(tx: Cursor, endpoint_id: str, merchant_id: str, livemode: bool, changes: dict[str, Any]) -> Row:
+def update(tx: Cursor, endpoint_id: str, merchant_id: str, livemode: bool, changes: dict[str, Any]) -> EndpointRow:
     allowed = {"url", "events", "enabled", "description"}
     assert set(changes) <= allowed, changes
     row = get(tx, endpoint_id, merchant_id, livemode)
@@ -122,7 +122,7 @@ def soft_delete(tx: Cursor, endpoint_id: str, merchant_id: str, livemode: bool) 
     )
 
 
-def rotate_secret(tx: Cursor, endpoint_id: str, merchant_id: str, livemode: bool, new_secret: str) -> Row:
+def rotate_secret(tx: Cursor, endpoint_id: str, merchant_id: str, livemode: bool, new_secret: str) -> EndpointRow:
     row = get(tx, endpoint_id, merchant_id, livemode)
     tx.execute(
         "UPDATE webhook_endpoints SET previous_secret = secret, secret = %s, "

@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 from pydantic import ConfigDict, Field, Strict, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from shared import cards
 from shared.models.base import Request, Shape, ShortText, Timestamp
+
+if TYPE_CHECKING:  # shared.db imports these models: at run time the rows are plain dicts
+    from shared.db.rows import PaymentRow
 
 # ISO-4217 codes we settle. Amounts are always in the currency's minor unit (JPY has none).
 CURRENCIES = frozenset({"INR", "USD", "EUR", "GBP", "SGD", "AED", "AUD", "CAD", "JPY"})
@@ -168,22 +171,19 @@ class Payment(Shape):
     captured_at: Timestamp | None
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Payment:
+    def from_row(cls, row: PaymentRow) -> Payment:
+        network, last4 = row["card_network"], row["card_last4"]
+        month, year = row["card_expiry_month"], row["card_expiry_year"]
         card = None
-        if row["card_last4"]:
-            card = PaymentCard(
-                network=row["card_network"],
-                last4=row["card_last4"],
-                expiry_month=row["card_expiry_month"],
-                expiry_year=row["card_expiry_year"],
-            )
+        if network and last4 and month and year:
+            card = PaymentCard(network=network, last4=last4, expiry_month=month, expiry_year=year)
         return cls(
             id=row["id"],
             livemode=row["livemode"],
             amount=row["amount_minor"],
             currency=row["currency"].strip(),
-            status=row["status"],
-            method=row["method"],
+            status=PaymentStatus(row["status"]),
+            method=PaymentMethod(row["method"]),
             order_id=row["order_id"],
             description=row["description"],
             metadata=row["metadata"],

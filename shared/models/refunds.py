@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import ConfigDict, Field
 
 from shared.models.base import Request, Shape, ShortText, Timestamp
 from shared.models.payments import Amount
+
+if TYPE_CHECKING:  # shared.db imports these models: at run time the rows are plain dicts
+    from shared.db.rows import RefundRow
 
 
 class RefundStatus(StrEnum):
@@ -38,7 +41,7 @@ class Refund(Shape):
     processed_at: Timestamp | None
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Refund:
+    def from_row(cls, row: RefundRow) -> Refund:
         return cls(
             id=row["id"],
             livemode=row["livemode"],
@@ -46,7 +49,7 @@ class Refund(Shape):
             amount=row["amount_minor"],
             currency=row["currency"].strip(),
             reason=row["reason"],
-            status=row["status"],
+            status=RefundStatus(row["status"]),
             error_code=row["error_code"],
             processing_error=row["processing_error"],
             created_at=row["created_at"],

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from shared.models.base import Shape, Timestamp
 from shared.models.events import EventType
+
+if TYPE_CHECKING:  # shared.db imports these models: at run time the rows are plain dicts
+    from shared.db.rows import AttemptRow, DeliveryRow
 
 
 class DeliveryStatus(StrEnum):
@@ -41,7 +44,7 @@ class WebhookDelivery(Shape):
     updated_at: Timestamp
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> WebhookDelivery:
+    def from_row(cls, row: DeliveryRow) -> WebhookDelivery:
         return cls(**_delivery_fields(row))
 
 
@@ -57,10 +60,10 @@ class Attempt(Shape):
     error: str | None
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Attempt:
+    def from_row(cls, row: AttemptRow) -> Attempt:
         return cls(
             number=row["number"],
-            trigger=row["trigger"],
+            trigger=AttemptTrigger(row["trigger"]),
             attempted_at=row["attempted_at"],
             response_code=row["response_code"],
             duration_ms=row["duration_ms"],
@@ -75,7 +78,7 @@ class WebhookDeliveryDetail(WebhookDelivery):
 
     @classmethod
     def from_rows(
-        cls, row: dict[str, Any], payload: dict[str, Any] | None, attempts: list[dict[str, Any]]
+        cls, row: DeliveryRow, payload: dict[str, Any] | None, attempts: list[AttemptRow]
     ) -> WebhookDeliveryDetail:
         return cls(**_delivery_fields(row), payload=payload, attempt_log=[Attempt.from_row(a) for a in attempts])
 
@@ -87,7 +90,7 @@ class WebhookDeliveryList(Shape):
     offset: int
 
 
-def _delivery_fields(row: dict[str, Any]) -> dict[str, Any]:
+def _delivery_fields(row: DeliveryRow) -> dict[str, Any]:
     return {
         "id": row["id"],
         "livemode": row["livemode"],

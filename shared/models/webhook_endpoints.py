@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import ConfigDict, Field, Strict, StringConstraints
 
 from shared.models.base import Request, Shape, ShortText, Timestamp
 from shared.models.events import EventType
+
+if TYPE_CHECKING:  # shared.db imports these models: at run time the rows are plain dicts
+    from shared.db.rows import EndpointRow
 
 EventList = Annotated[
     list[Annotated[EventType, Strict(False)]],
@@ -55,12 +58,12 @@ class WebhookEndpoint(Shape):
     updated_at: Timestamp
 
     @classmethod
-    def from_row(cls, row: dict[str, Any], *, reveal_secret: bool = False) -> WebhookEndpoint:
+    def from_row(cls, row: EndpointRow, *, reveal_secret: bool = False) -> WebhookEndpoint:
         return cls(
             id=row["id"],
             livemode=row["livemode"],
             url=row["url"],
-            events=list(row["events"]) if row["events"] is not None else list(EventType),
+            events=[EventType(e) for e in row["events"]] if row["events"] is not None else list(EventType),
             enabled=row["enabled"],
             description=row["description"],
             secret=row["secret"] if reveal_secret else mask_secret(row["secret"]),

@@ -15,6 +15,7 @@ from shared import seed
 from shared.config import settings
 from shared.errors import FeatureDisabled, Unauthorized
 from shared.http import Call
+from shared.models.jobs import JobStatus
 from shared.queue import Job
 from tests.conftest import Api, Poller, payment_body, scalar, settled_payment
 
@@ -51,7 +52,7 @@ def test_in_production_the_job_status_needs_a_key(setting: Any) -> None:
     with pytest.raises(Unauthorized):
         get_job_status.handle(KEYLESS_STATUS)
     mine = get_job_status.handle(dataclasses.replace(KEYLESS_STATUS, merchant_id=seed.MERCHANT_ID, livemode=True))
-    assert mine.status == 200 and mine.body["livemode"] is True  # type: ignore[index]
+    assert mine.status == 200 and isinstance(mine.body, JobStatus) and mine.body.livemode is True
 
 
 def test_failed_refund_emits_refund_failed(api: Api, pollers: Poller, setting: Any) -> None:

@@ -210,7 +210,8 @@ def assert_stored(result: webhooks.AttemptResult) -> None:
     with db.transaction() as tx:
         webhook_deliveries.record_attempt(
             tx,
-            {"id": delivery_id, "generation": 0},
+            delivery_id,
+            0,
             trigger="scheduled",
             attempted_at=dt.datetime.now(dt.UTC),
             response_code=result.response_code,
