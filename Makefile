@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test lint bench prepare api poller package clean widget widget-check node-deps
+.PHONY: up test lint bench prepare api poller package clean widget widget-check node-deps openapi compose-test
 STAGE ?= dev
 
 $(STAMP): requirements.txt requirements-dev.txt infra/requirements-server.txt
@@ -39,6 +39,12 @@ lint: $(STAMP)
 test: $(STAMP) lint widget-check widget
 	$(PY) -m infra.local services
 	$(PY) -m pytest
+	infra/docker/compose-test.sh
+
+# The API's OpenAPI document, generated from the code; tests/api/test_openapi.py fails when the
+# committed copy is stale.
+openapi: $(STAMP)
+	$(VENV)/bin/gateway openapi > docs/openapi.json
 
 # Browser side (checkout-widget/, test-merchant/, tests/browser/): npm packages from the lock files,
 # then the widget's build (dist/ is git-ignored) and its type check and unit tests. The browser tests drive
@@ -61,6 +67,11 @@ widget-check: node-deps
 bench: $(STAMP)
 	$(PY) -m infra.local services
 	$(PY) -m bench
+
+# docker-compose.yml for real: every image built, the whole stack up in podman containers, the
+# seed's path, a worker crash and two of each tested end to end, then down -v (tests/compose/).
+compose-test: $(STAMP)
+	infra/docker/compose-test.sh
 
 # Lambda deployment package and templates (CloudFormation/SAM and Terraform) in build/package.
 package: $(STAMP)

@@ -6,7 +6,11 @@
 # Stage 1 installs the server requirements into a virtualenv; stage 2 copies that virtualenv and
 # the application code only: no pip cache, no dev tools (pytest, ruff, mypy), no tests.
 
-FROM python:3.11.11-slim-bookworm AS deps
+# The base image; docker-compose.yml passes the same default. The compose test (tests/compose/)
+# builds against a local stand-in (infra/docker/standins/) where no registry answers.
+ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS deps
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
@@ -15,7 +19,7 @@ COPY requirements.txt /src/requirements.txt
 COPY infra/requirements-server.txt /src/infra/requirements-server.txt
 RUN /opt/venv/bin/pip install -r /src/infra/requirements-server.txt
 
-FROM python:3.11.11-slim-bookworm AS runtime
+FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -3,7 +3,11 @@
 # dependencies, so the image is the Node runtime plus its own files. Build context: the repository
 # root (see .dockerignore).
 
-FROM node:20.18.1-bookworm-slim
+# The base image; docker-compose.yml passes the same default. The compose test (tests/compose/)
+# builds against a local stand-in (infra/docker/standins/) where no registry answers.
+ARG NODE_IMAGE=node:20.18.1-bookworm-slim
+
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
     PORT=4000
 WORKDIR /app
