@@ -1,6 +1,7 @@
 // Bundles the browser code with esbuild (which strips types without checking them: `npm run
 // typecheck` does that) and keeps the SDK's size honest.
-import { readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 
@@ -15,7 +16,27 @@ await Promise.all([
   // The hosted payment page and the webhook dashboard.
   esbuild.build({ ...browser, entryPoints: ["src/hosted/pay.ts"], outfile: "dist/pay.js", format: "iife" }),
   esbuild.build({ ...browser, entryPoints: ["src/dashboard/main.ts"], outfile: "dist/dashboard.js", format: "iife" }),
+  // The API reference page, docs/api.html.
+  esbuild.build({ ...browser, entryPoints: ["src/reference/main.ts"], outfile: "dist/docs/api.js", format: "iife" }),
 ]);
+
+// The reference page renders the OpenAPI document with Redoc's self-contained bundle. Both are
+// copied into dist/ so the server (and its image, which has no ../docs) serves them itself: no CDN.
+// Redoc's sidebar footer shows Redocly's logo from their CDN, with no option to turn it off, and
+// the page must make no request beyond this server: our copy points it at an empty image instead.
+const redoc = createRequire(import.meta.url).resolve("redoc/bundles/redoc.standalone.js");
+const REDOC_CDN = "https://cdn.redoc.ly/";
+const REDOC_LOGO = `${REDOC_CDN}redoc/logo-mini.svg`;
+const EMPTY_SVG = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E";
+const redocBundle = readFileSync(redoc, "utf8").replace(REDOC_LOGO, EMPTY_SVG);
+if (redocBundle.includes(REDOC_CDN)) {
+  console.error(`${redoc} still loads something from ${REDOC_CDN}: keep docs/api.html free of outside requests`);
+  process.exit(1);
+}
+mkdirSync("dist/docs", { recursive: true });
+writeFileSync("dist/docs/redoc.standalone.js", redocBundle);
+copyFileSync(`${redoc}.LICENSE.txt`, "dist/docs/redoc.standalone.js.LICENSE.txt");
+copyFileSync("../docs/openapi.json", "dist/docs/openapi.json");
 
 const sdk = readFileSync("dist/checkout.js");
 const gzipped = gzipSync(sdk, { level: 9 }).length;

@@ -2,7 +2,7 @@
 // payment page). With FRAME_PORT equal to PORT one listener plays both roles.
 import { randomBytes } from "node:crypto";
 import { FRAME_FILES, MAIN_FILES, load } from "./files.js";
-import { dashboardHeaders, payHeaders, shopHeaders } from "./headers.js";
+import { dashboardHeaders, payHeaders, referenceHeaders, shopHeaders } from "./headers.js";
 import { TEST_KEY_PATH, testKeyReply } from "./test-key.js";
 
 // The marker in dist/checkout.js that becomes the hosted page's URL (see src/checkout.ts).
@@ -60,6 +60,7 @@ export function createHandler(config, roles, ports) {
       if (reply) return send(req, res, reply.status, reply.headers, reply.body);
     }
     if (path === "/" && serves("main")) return send(req, res, 302, { Location: "/checkout.html" }, "");
+    if ((path === "/docs" || path === "/docs/") && serves("main")) return send(req, res, 302, { Location: "/docs/api.html" }, "");
 
     const entry = (serves("main") && MAIN_FILES[path]) || (serves("frame") && FRAME_FILES[path]);
     if (!entry) return send(req, res, 404, { "Content-Type": "text/plain; charset=utf-8" }, "Not found\n");
@@ -79,6 +80,10 @@ export function createHandler(config, roles, ports) {
       const nonce = randomBytes(16).toString("base64");
       body = content.toString("utf8").replaceAll("{{NONCE}}", nonce);
       Object.assign(headers, shopHeaders({ nonce, frameOrigin: frameOrigin(req) }), { "Cache-Control": "no-store" });
+    } else if (path === "/docs/api.html") {
+      const nonce = randomBytes(16).toString("base64");
+      body = content.toString("utf8").replaceAll("{{NONCE}}", nonce);
+      Object.assign(headers, referenceHeaders({ nonce }), { "Cache-Control": "no-store" });
     } else if (path === "/dashboard-webhooks.html") {
       Object.assign(headers, dashboardHeaders(config), { "Cache-Control": "no-store" });
     } else if (path === "/pay.html") {

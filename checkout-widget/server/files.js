@@ -11,6 +11,8 @@ const TYPES = {
   ".css": "text/css; charset=utf-8",
   ".map": "application/json; charset=utf-8",
   ".svg": "image/svg+xml",
+  ".json": "application/json; charset=utf-8",
+  ".txt": "text/plain; charset=utf-8",
   ".ts": "text/plain; charset=utf-8",
 };
 
@@ -27,6 +29,14 @@ export const MAIN_FILES = {
   "/dashboard.js": file("dist/dashboard.js"),
   "/dashboard.js.map": file("dist/dashboard.js.map"),
   "/favicon.svg": file("public/favicon.svg"),
+  // The API reference: Redoc and the OpenAPI document are copied into dist/ by build.mjs.
+  "/docs/api.html": file("public/docs/api.html"),
+  "/docs/api.css": file("public/docs/api.css"),
+  "/docs/api.js": file("dist/docs/api.js"),
+  "/docs/api.js.map": file("dist/docs/api.js.map"),
+  "/docs/redoc.standalone.js": file("dist/docs/redoc.standalone.js"),
+  "/docs/redoc.standalone.js.LICENSE.txt": file("dist/docs/redoc.standalone.js.LICENSE.txt"),
+  "/docs/openapi.json": file("dist/docs/openapi.json"),
 };
 
 /** What the payment frame's origin serves: the hosted page and nothing else. */

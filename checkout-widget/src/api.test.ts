@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ApiError, createPayment, followPayment } from "./api";
+import { ApiError, type CreatePaymentBody, createPayment, followPayment } from "./api";
 
 type Call = { url: string; init: RequestInit };
 
@@ -17,7 +17,7 @@ function fakeFetch(answers: (Response | Error)[]): { fetch: typeof fetch; calls:
 }
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status });
-const body = { amount: 50000, currency: "INR", method: "upi" as const, order_id: "order_1", vpa: "success@upi" };
+const body: CreatePaymentBody = { amount: 50000, currency: "INR", method: "upi", order_id: "order_1", vpa: "success@upi" };
 
 describe("createPayment", () => {
   it("resends the same request with the same key after a lost answer", async () => {

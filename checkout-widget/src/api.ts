@@ -2,7 +2,15 @@
  * A small client for the gateway API: fetch, the JSON error shape, idempotent retries and following
  * a payment until it settles. Bodies stay in the API's snake_case; the hosted page maps the few
  * fields the SDK hands on to camelCase. No DOM, so the unit tests run it in Node with a fake fetch.
+ * Payload types come from docs/openapi.json (`npm run generate` writes src/generated/openapi.ts).
  */
+
+import type { components } from "./generated/openapi";
+
+type Schemas = components["schemas"];
+export type CreatePaymentBody = Schemas["CreatePayment"];
+export type Payment = Schemas["Payment"];
+export type ErrorResponse = Schemas["ErrorResponse"];
 
 export interface ApiConfig {
   /** e.g. "http://localhost:8000/api/v1" (no trailing slash needed). */
@@ -11,7 +19,7 @@ export interface ApiConfig {
   fetch?: typeof fetch;
 }
 
-/** The gateway's `{"error": {code, description, field}}`, or a transport failure (status 0). */
+/** The gateway's ErrorResponse, `{"error": {code, description, field}}`, or a transport failure (status 0). */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
@@ -64,7 +72,8 @@ export async function apiRequest<T>(config: ApiConfig, method: string, path: str
     // Not JSON (a proxy's HTML error page, say): fall through to the generic message below.
   }
   if (!response.ok) {
-    const error = (data as { error?: { code?: unknown; description?: unknown; field?: unknown } } | null)?.error;
+    // Checked field by field: a proxy or load balancer may answer instead of the gateway.
+    const error = (data as { error?: { [K in keyof ErrorResponse["error"]]?: unknown } } | null)?.error;
     throw new ApiError(
       response.status,
       typeof error?.code === "string" ? error.code : "SERVER_ERROR",
@@ -76,35 +85,6 @@ export async function apiRequest<T>(config: ApiConfig, method: string, path: str
 }
 
 // ---- payments -----------------------------------------------------------------------------
-
-export interface CardInput {
-  number: string;
-  expiry_month: number;
-  expiry_year: number;
-  cvv: string;
-  name?: string;
-}
-
-export interface CreatePaymentBody {
-  amount: number;
-  currency: string;
-  method: "card" | "upi";
-  order_id: string;
-  card?: CardInput;
-  vpa?: string;
-  description?: string;
-}
-
-export interface Payment {
-  id: string;
-  amount: number;
-  currency: string;
-  status: "pending" | "success" | "failed";
-  method: string;
-  order_id: string;
-  error_code: string | null;
-  error_description: string | null;
-}
 
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {

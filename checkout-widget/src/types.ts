@@ -1,8 +1,10 @@
 /** Every public type of the checkout SDK. */
 
 import type { CheckoutError } from "./errors";
+import type { components } from "./generated/openapi";
 
-export type PaymentMethod = "card" | "upi";
+/** The API's payment methods ("card" | "upi"), as docs/openapi.json lists them. */
+export type PaymentMethod = components["schemas"]["PaymentMethod"];
 
 /** Shown pre-filled in the hosted payment page; the shopper can change them. */
 export interface Prefill {
@@ -21,7 +23,7 @@ export interface Theme {
 export interface PaymentSuccess {
   paymentId: string;
   orderId: string;
-  status: "success";
+  status: Extract<components["schemas"]["PaymentStatus"], "success">;
   /** In the currency's minor unit (paise for INR). */
   amount: number;
 }

@@ -4,7 +4,7 @@
  * keyboard focus or collapses what the merchant opened.
  */
 
-import { EVENT_TYPES, type Delivery, type DeliveryDetail, type DeliveryFilter, type Endpoint, webhooksApi } from "./api";
+import { DELIVERY_EVENTS, type Delivery, type DeliveryDetail, type DeliveryFilter, type Endpoint, webhooksApi } from "./api";
 import { byId, h, setAttr, setText } from "./dom";
 import { absoluteTime, deliveryStatus, duration, lastResponse, pageRange, prettyBody, relativeTime } from "./format";
 import type { Shell } from "./shell";
@@ -53,7 +53,7 @@ export class DeliveriesPanel {
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly shell: Shell) {
-    for (const name of [...EVENT_TYPES, "webhook.test"]) this.event.append(h("option", { value: name }, name));
+    for (const name of DELIVERY_EVENTS) this.event.append(h("option", { value: name }, name));
     const refilter = () => {
       this.filter = {
         status: this.status.value,

@@ -106,7 +106,8 @@ export class EndpointsPanel {
       problem = url ? "Enter a full URL, like https://example.com/webhooks" : "Enter the URL that should receive events";
     }
     this.setError(this.url, this.urlError, problem);
-    const events = this.eventBoxes.filter((b) => b.checked).map((b) => b.value);
+    // eventBoxes were made from EVENT_TYPES, in the same order.
+    const events = EVENT_TYPES.filter((_, i) => this.eventBoxes[i]?.checked);
     this.eventsError.textContent = events.length ? "" : "Choose at least one event";
     if (problem) return this.url.focus();
     if (!events.length) return this.eventBoxes[0]?.focus();

@@ -247,7 +247,10 @@ function validateAll(): boolean {
 }
 
 function requestBody(current: FrameInit): CreatePaymentBody {
-  const body: CreatePaymentBody = { amount: current.amount, currency: current.currency, method, order_id: current.orderId };
+  // The SDK takes any ISO 4217 code; the gateway knows which it supports, and answers an unsupported
+  // one with a BAD_REQUEST_ERROR on field "currency" that reaches onFailure.
+  const currency = current.currency as CreatePaymentBody["currency"];
+  const body: CreatePaymentBody = { amount: current.amount, currency, method, order_id: current.orderId };
   if (current.description) body.description = current.description;
   if (method === "upi") {
     body.vpa = ui.vpa.value.trim();
