@@ -13,9 +13,10 @@ await Promise.all([
   esbuild.build({ ...browser, entryPoints: ["src/global.ts"], outfile: "dist/checkout.js", format: "iife" }),
   // import { PaymentGateway } from "@payment-gateway/checkout": no side effects on import.
   esbuild.build({ ...browser, minify: false, entryPoints: ["src/index.ts"], outfile: "dist/index.mjs", format: "esm" }),
-  // The hosted payment page and the webhook dashboard.
+  // The hosted payment page and the dashboard's two pages (webhooks; payments and orders).
   esbuild.build({ ...browser, entryPoints: ["src/hosted/pay.ts"], outfile: "dist/pay.js", format: "iife" }),
   esbuild.build({ ...browser, entryPoints: ["src/dashboard/main.ts"], outfile: "dist/dashboard.js", format: "iife" }),
+  esbuild.build({ ...browser, entryPoints: ["src/dashboard/payments-main.ts"], outfile: "dist/dashboard-payments.js", format: "iife" }),
   // The API reference page, docs/api.html.
   esbuild.build({ ...browser, entryPoints: ["src/reference/main.ts"], outfile: "dist/docs/api.js", format: "iife" }),
 ]);

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 
 import redis
 
-from shared import invoker, reconcile
+from shared import invoker, reconcile, retention
 from shared.config import Settings
 from shared.errors import GatewayError
 from shared.job_types import MONEY, WEBHOOKS
@@ -59,6 +59,7 @@ def run(
     for loop in loops:
         loop.start()
     last_beat = last_reconcile = 0.0
+    last_purge = -retention.INTERVAL_S  # the first purge runs at once
     while not should_stop() and all(loop.is_alive() for loop in loops):
         try:
             now = time.monotonic()
@@ -68,6 +69,9 @@ def run(
             if settings.reconcile_interval_s and now - last_reconcile >= settings.reconcile_interval_s:
                 last_reconcile = now
                 reconcile.run(queue, settings, poller_id)
+            if settings.event_retention_days and now - last_purge >= retention.INTERVAL_S:
+                last_purge = now
+                retention.run(queue.redis, settings, poller_id)
         except (redis.RedisError, GatewayError) as exc:
             logger.warning("poller.backing_off", extra={"error": repr(exc)})
         except Exception:

@@ -12,6 +12,7 @@ PostgreSQL and Redis (``DATABASE_URL``, ``REDIS_URL``). Examples::
     gateway queue
     gateway retry-dead process_payment:pay_…     (or --all)
     gateway replay whd_…
+    gateway purge-events                         (what the poller does every minute)
     gateway merchants create --name "Acme Books"
     gateway openapi > docs/openapi.json
 """
@@ -246,6 +247,17 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge_events(args: argparse.Namespace) -> int:
+    """Delete events past EVENT_RETENTION_DAYS with their settled deliveries, as the poller does."""
+    import dataclasses
+
+    from shared import retention
+
+    purged = retention.purge(settings(), batches=args.batches)
+    print(json.dumps({"retention_days": settings().event_retention_days, **dataclasses.asdict(purged)}, indent=2))
+    return 0
+
+
 def cmd_merchants_create(args: argparse.Namespace) -> int:
     """Create a merchant with a secret and a publishable key in each mode, and print them once."""
     from shared import auth, db, ids
@@ -301,6 +313,11 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument("delivery_id", help="a whd_… id")
     replay.add_argument("--now", action="store_true", help="attempt it in this process instead of queueing it")
     replay.set_defaults(func=cmd_replay)
+    purge = sub.add_parser(
+        "purge-events", help="delete events past EVENT_RETENTION_DAYS, their settled deliveries and old answers"
+    )
+    purge.add_argument("--batches", type=int, default=100, help="at most this many batches of 500 (default 100)")
+    purge.set_defaults(func=cmd_purge_events)
     sub.add_parser("openapi", help="print the API's OpenAPI 3.1 document (docs/openapi.json)").set_defaults(
         func=cmd_openapi
     )

@@ -1,8 +1,9 @@
 """API keys: stored only as an HMAC under the gateway's secret key, looked up by that hash.
 
 A merchant has secret keys (everything) and publishable keys, which are safe to put in a web page:
-they can create payments and read them, nothing else. Each kind comes in two modes, and the prefix
-says which: ``key_live_…`` and ``pk_live_…`` for live, ``key_test_…`` and ``pk_test_…`` for test.
+they can create payments and read them, and read what checkout needs of an order, nothing else.
+Each kind comes in two modes, and the prefix says which: ``key_live_…`` and ``pk_live_…`` for
+live, ``key_test_…`` and ``pk_test_…`` for test.
 A request's mode is the stored mode of its key, and a key whose prefix disagrees with what is
 stored never authenticates. Objects made in one mode are invisible in the other.
 """
@@ -112,5 +113,8 @@ def authenticate(api_key: str | None, *, publishable_ok: bool = False) -> Caller
         logger.warning("auth.key_prefix_mismatch", extra={"merchant_id": row["merchant_id"]})
         raise Unauthorized("Invalid API key")
     if row["kind"] != KeyKind.SECRET and not publishable_ok:
-        raise Forbidden("This endpoint needs your secret API key; publishable keys can only create and read payments")
+        raise Forbidden(
+            "This endpoint needs your secret API key; publishable keys can only create and read payments "
+            "and read an order for checkout"
+        )
     return Caller(str(row["merchant_id"]), bool(row["livemode"]))

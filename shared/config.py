@@ -119,6 +119,8 @@ class Settings:
     webhook_timeout_s: float
     webhook_response_body_max_bytes: int
     webhook_endpoint_concurrency: int
+    # An endpoint answering nothing but failures for this long is disabled (issue 11).
+    webhook_endpoint_disable_after_s: float
     # Jobs. Each poller runs two lanes with their own threads, so deliveries never wait for payments
     # and payments never wait for deliveries.
     job_lease_s: float
@@ -127,6 +129,9 @@ class Settings:
     reconcile_interval_s: float
     reconcile_grace_s: float
     heartbeat_ttl_s: float
+    # Events, their deliveries and attempts' response bodies are purged this many days after
+    # they happened (shared/retention.py); 0 keeps them for ever.
+    event_retention_days: int
     # AWS: LocalStack, moto or real AWS.
     aws_endpoint_url: str | None
     aws_region: str
@@ -188,12 +193,14 @@ class Settings:
             webhook_timeout_s=_number(env, "WEBHOOK_TIMEOUT_S", 10.0, float),
             webhook_response_body_max_bytes=_number(env, "WEBHOOK_RESPONSE_BODY_MAX_BYTES", 4096, int),
             webhook_endpoint_concurrency=max(1, _number(env, "WEBHOOK_ENDPOINT_CONCURRENCY", 8, int)),
+            webhook_endpoint_disable_after_s=_number(env, "WEBHOOK_ENDPOINT_DISABLE_AFTER_S", 432000.0, float),
             job_lease_s=max(1.0, _number(env, "JOB_LEASE_S", 60.0, float)),
             money_concurrency=max(1, _number(env, "MONEY_CONCURRENCY", 8, int)),
             webhook_concurrency=max(1, _number(env, "WEBHOOK_CONCURRENCY", 16, int)),
             reconcile_interval_s=_number(env, "RECONCILE_INTERVAL_S", 10.0, float),
             reconcile_grace_s=_number(env, "RECONCILE_GRACE_S", 5.0, float),
             heartbeat_ttl_s=_number(env, "HEARTBEAT_TTL_S", 15.0, float),
+            event_retention_days=_number(env, "EVENT_RETENTION_DAYS", 30, int),
             aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
             aws_region=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "us-east-1",
             localstack_host=env.get("LOCALSTACK_HOST") or None,

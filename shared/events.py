@@ -29,10 +29,21 @@ def record(
     body = dumps(
         {"id": event_id, "event": event_type, "livemode": livemode, "timestamp": int(time.time()), "data": data}
     )
-    subscribed = events_table.insert(tx, event_id, merchant_id, livemode, event_type, body)
+    subscribed = events_table.insert(tx, event_id, merchant_id, livemode, event_type, body, object_id(data))
     endpoint_ids = [endpoint_id] if endpoint_id is not None else subscribed
     delivery_ids = webhook_deliveries.insert_many(tx, merchant_id, event_id, event_type, endpoint_ids)
     return [
         FollowUp(DELIVER_WEBHOOK, delivery_id, slots=f"{endpoint}:{merchant_id}")
         for delivery_id, endpoint in zip(delivery_ids, endpoint_ids, strict=True)
     ]
+
+
+def object_id(data: dict[str, Any]) -> str | None:
+    """The id of what an event is about, for ``GET /events?object_id=``: the first object in its
+    ``data`` with an id (``data.payment``, ``data.refund``, ...), else ``data.endpoint_id`` (a test
+    event). Migration 0017 backfilled older events by the same rule."""
+    for value in data.values():
+        if isinstance(value, dict) and isinstance(value.get("id"), str):
+            return str(value["id"])
+    endpoint = data.get("endpoint_id")
+    return endpoint if isinstance(endpoint, str) else None

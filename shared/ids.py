@@ -11,7 +11,7 @@ import time
 
 from shared.errors import NotFound
 
-PREFIXES = frozenset({"mch", "pay", "rfnd", "evt", "we", "whd", "req"})
+PREFIXES = frozenset({"mch", "order", "pay", "rfnd", "evt", "we", "whd", "req"})
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _MAX_LENGTH = 40
 

@@ -7,6 +7,7 @@ JOBS_DEAD = PREFIX + "jobs:dead"  # zset: job id -> time it gave up (ms); only a
 JOBS_COMPLETED = PREFIX + "stats:jobs_completed"  # counter of jobs whose handler finished
 POLLERS = PREFIX + "pollers"  # zset: poller id -> last heartbeat (ms)
 RECONCILE_LOCK = PREFIX + "lock:reconcile"
+PURGE_LOCK = PREFIX + "lock:purge"  # one retention purge at a time (shared/retention.py)
 JOB_PREFIX = PREFIX + "job:"
 # Endpoints and merchants with deliveries in flight or parked, for the fair share (zset: id -> expiry ms).
 BUSY_ENDPOINTS = PREFIX + "webhooks:busy_endpoints"

@@ -38,6 +38,7 @@ os.environ.update(TEST_ENV)
 
 import json  # noqa: E402
 import logging  # noqa: E402
+import shutil  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -48,7 +49,7 @@ from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import IO, Any  # noqa: E402
 
 import pytest  # noqa: E402
 import redis  # noqa: E402
@@ -62,8 +63,8 @@ ROOT = Path(__file__).resolve().parent.parent
 API_KEY = seed.API_KEY
 OTHER_API_KEY = "key_test_other_merchant"
 TABLES = (
-    "webhook_attempts, webhook_deliveries, events, refunds, payments, idempotency_keys, webhook_endpoints, api_keys, "
-    "merchants"
+    "webhook_attempts, webhook_deliveries, events, refunds, payments, orders, idempotency_keys, webhook_endpoints, "
+    "api_keys, merchants"
 )
 
 
@@ -95,14 +96,35 @@ def redis_client() -> Iterator[redis.Redis]:
     client.close()
 
 
-@pytest.fixture(scope="session", autouse=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "static: reads code, files or pure functions only: runs without PostgreSQL and Redis"
+    )
+
+
+def require(tool: str | None, reason: str) -> str:
+    """``tool`` (a path found on PATH), or skip the test with ``reason``; in CI a missing tool fails it."""
+    if tool is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"cannot run in CI: {reason}")
+        pytest.skip(reason)
+    return tool
+
+
+@pytest.fixture(scope="session")
 def database() -> None:
     migrations.ensure_database(settings().database_url)
     migrations.migrate(settings().database_url)
 
 
 @pytest.fixture(autouse=True)
-def clean(database: None, redis_client: redis.Redis) -> Iterator[None]:
+def clean(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Empty tables (but for the seed) and an empty Redis database, except for ``static`` tests."""
+    if request.node.get_closest_marker("static"):
+        yield
+        return
+    request.getfixturevalue("database")
+    redis_client: redis.Redis = request.getfixturevalue("redis_client")
     redis_client.flushdb()
     with db.transaction() as tx:
         tx.execute(f"TRUNCATE {TABLES}")
@@ -125,6 +147,87 @@ def stop_process(proc: subprocess.Popen[bytes], timeout_s: float = 20) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+NODE = shutil.which("node")
+
+
+class NodeServer:
+    """A Node server with its output in a file (a full pipe would block it), up once ``health_url``
+    answers 200, stopped with SIGTERM. Without node the test is skipped (failed in CI)."""
+
+    def __init__(
+        self,
+        args: list[str],
+        cwd: Path,
+        env: dict[str, str],
+        log_path: Path,
+        health_url: str,
+        unset: tuple[str, ...] = (),
+    ) -> None:
+        node = require(NODE, "node is not on PATH (Debian: apt-get install nodejs)")
+        self.log_path = log_path
+        self._log: IO[bytes] = log_path.open("wb")
+        environ = {k: v for k, v in os.environ.items() if k not in unset}
+        self.proc = subprocess.Popen(
+            [node, *args], cwd=cwd, env={**environ, **env}, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        try:
+            wait_until(lambda: self._up(health_url), timeout_s=20)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _up(self, url: str) -> bool:
+        assert self.proc.poll() is None, f"{self.proc.args!r} exited:\n{self.output()}"
+        try:
+            return requests.get(url, timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def output(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        stop_process(self.proc, timeout_s=10)
+        self._log.close()
+
+
+class MerchantReceiver:
+    """``node test-merchant/webhook-receiver.js`` on ``port``: verifies every signature, prints what it
+    verified, and lists what arrived at ``/events``. Without ``secret`` it uses its default, the seed's."""
+
+    def __init__(self, port: int, log_path: Path, secret: str | None = None, **env: str) -> None:
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+        self.url = f"{self.base}/webhook"
+        settings = {"PORT": str(port), **env, **({"WEBHOOK_SECRET": secret} if secret is not None else {})}
+        self.process = NodeServer(
+            ["webhook-receiver.js"],
+            ROOT / "test-merchant",
+            settings,
+            log_path,
+            f"{self.base}/health",
+            unset=("WEBHOOK_SECRET", "FAIL_FIRST"),
+        )
+
+    def output(self) -> str:
+        return self.process.output()
+
+    def events(self, event: str | None = None) -> list[dict[str, Any]]:
+        response = requests.get(f"{self.base}/events", timeout=5)
+        assert response.status_code == 200, response.text
+        return [e for e in response.json()["events"] if event is None or e["event"] == event]
+
+    def processed(self, event: str) -> list[dict[str, Any]]:
+        """Entries of ``event`` that were verified and processed (answered 200, not duplicates)."""
+        return [e for e in self.events(event) if e["verified"] and not e["duplicate"] and e["status"] == 200]
+
+    def post(self, body: bytes, headers: dict[str, str]) -> requests.Response:
+        return requests.post(self.url, data=body, headers={"Content-Type": "application/json", **headers}, timeout=5)
+
+    def stop(self) -> None:
+        self.process.stop()
 
 
 @pytest.fixture(scope="session")
@@ -152,8 +255,8 @@ def running_api(**env: str) -> Iterator[str]:
 
     def up() -> bool:
         try:
-            # 429: a server with low rate limits is up too.
-            return requests.get(f"{base}/test/jobs/status", timeout=2).status_code in (200, 429)
+            # 401: a production server wants a key for it; 429: a server with low rate limits is up too.
+            return requests.get(f"{base}/test/jobs/status", timeout=2).status_code in (200, 401, 429)
         except requests.RequestException:
             assert proc.poll() is None, "the API server exited"
             return False
@@ -254,7 +357,9 @@ class Receiver:
         self.requests: list[Received] = []
         self.statuses: list[int] = []  # answered in order; then `default_status`
         self.default_status = 200
-        self.delay_s = 0.0
+        self.delay_s = 0.0  # how long each answer takes
+        self.in_flight = 0
+        self.most_in_flight = 0  # the most requests it was ever answering at once
         self._lock = threading.Lock()
         outer = self
 
@@ -264,8 +369,12 @@ class Receiver:
                 with outer._lock:
                     outer.requests.append(Received(self.path, dict(self.headers.items()), body))
                     status = outer.statuses.pop(0) if outer.statuses else outer.default_status
+                    outer.in_flight += 1
+                    outer.most_in_flight = max(outer.most_in_flight, outer.in_flight)
                 if outer.delay_s:
                     time.sleep(outer.delay_s)
+                with outer._lock:
+                    outer.in_flight -= 1
                 payload = json.dumps({"received": True, "status": status}).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -297,12 +406,20 @@ def receiver() -> Iterator[Receiver]:
     r.close()
 
 
-@pytest.fixture
-def endpoint(api: Api, receiver: Receiver) -> dict[str, Any]:
-    """A webhook endpoint of the test merchant pointing at ``receiver``."""
-    response = api.post("/webhook-endpoints", json={"url": receiver.url})
+def create_endpoint(api: Api, url: str, events: list[str] | None = None, **fields: Any) -> dict[str, Any]:
+    """Register a webhook endpoint (every event unless ``events`` says otherwise) and return it, secret included."""
+    body: dict[str, Any] = {"url": url, **fields}
+    if events is not None:
+        body["events"] = events
+    response = api.post("/webhook-endpoints", json=body)
     assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+@pytest.fixture
+def endpoint(api: Api, receiver: Receiver) -> dict[str, Any]:
+    """A webhook endpoint of the test merchant pointing at ``receiver``, for every event."""
+    return create_endpoint(api, receiver.url)
 
 
 CARD = {"number": "4111111111111111", "expiry_month": 12, "expiry_year": 2035, "cvv": "123", "name": "Asha Rao"}
@@ -327,6 +444,11 @@ def scalar(sql: str, *args: Any) -> Any:
         row = tx.fetchone()
     assert row is not None, sql
     return next(iter(row.values()))
+
+
+def count(sql: str, *args: Any) -> int:
+    """The number a ``SELECT count(*) …`` against the test database returns."""
+    return int(scalar(sql, *args))
 
 
 @pytest.fixture

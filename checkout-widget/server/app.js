@@ -1,7 +1,8 @@
 // Request handling for the two origins: "main" (SDK, demo shop, dashboard) and "frame" (hosted
 // payment page). With FRAME_PORT equal to PORT one listener plays both roles.
 import { randomBytes } from "node:crypto";
-import { FRAME_FILES, MAIN_FILES, load } from "./files.js";
+import { demoOrderKeeper } from "./demo-order.js";
+import { DASHBOARD_PAGES, FRAME_FILES, MAIN_FILES, load } from "./files.js";
 import { dashboardHeaders, payHeaders, referenceHeaders, shopHeaders } from "./headers.js";
 import { TEST_KEY_PATH, testKeyReply } from "./test-key.js";
 
@@ -35,9 +36,13 @@ function configScript(config, servesMain) {
  * @param config   see config.js
  * @param roles    which origins this listener serves: ["main"], ["frame"] or both
  * @param ports    () => ({ main, frame }): the ports actually bound (they may be ephemeral)
+ * @param deps     { fetch, log }: what the server calls the gateway with and logs to (tests pass fakes)
  */
-export function createHandler(config, roles, ports) {
+export function createHandler(config, roles, ports, { fetch = globalThis.fetch, log = console } = {}) {
   const serves = (role) => roles.includes(role);
+  // In test mode the demo shop's order_999 is an order made through the API (see demo-order.js).
+  const ensureDemoOrder =
+    config.testMode && serves("main") ? demoOrderKeeper({ baseUrl: config.serverApiBaseUrl, key: config.testApiKey, fetch }, log) : null;
 
   function frameOrigin(req) {
     if (config.publicFrameOrigin) return config.publicFrameOrigin;
@@ -77,6 +82,8 @@ export function createHandler(config, roles, ports) {
       headers["Access-Control-Allow-Origin"] = "*";
       headers["Cache-Control"] = "no-cache";
     } else if (path === "/checkout.html") {
+      // Before the page: its snippet opens checkout for order_999 as soon as the shopper clicks.
+      if (ensureDemoOrder && req.method === "GET") await ensureDemoOrder();
       const nonce = randomBytes(16).toString("base64");
       body = content.toString("utf8").replaceAll("{{NONCE}}", nonce);
       Object.assign(headers, shopHeaders({ nonce, frameOrigin: frameOrigin(req) }), { "Cache-Control": "no-store" });
@@ -84,7 +91,7 @@ export function createHandler(config, roles, ports) {
       const nonce = randomBytes(16).toString("base64");
       body = content.toString("utf8").replaceAll("{{NONCE}}", nonce);
       Object.assign(headers, referenceHeaders({ nonce }), { "Cache-Control": "no-store" });
-    } else if (path === "/dashboard-webhooks.html") {
+    } else if (DASHBOARD_PAGES.includes(path)) {
       Object.assign(headers, dashboardHeaders(config), { "Cache-Control": "no-store" });
     } else if (path === "/pay.html") {
       Object.assign(headers, payHeaders(config), { "Cache-Control": "no-store" });

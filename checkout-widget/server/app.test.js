@@ -65,3 +65,45 @@ describe("the API reference page", () => {
     assert.equal(MAIN_FILES["/docs/openapi.json"].type, "application/json; charset=utf-8");
   });
 });
+
+describe("the dashboard's pages", () => {
+  let server;
+  let base;
+  before(async () => {
+    const config = fromEnv({ PORT: "0", FRAME_PORT: "0", API_BASE_URL: "http://127.0.0.1:9/api/v1" });
+    const handler = createHandler(config, ["main"], () => ({ main: 0, frame: 0 }));
+    server = createServer((req, res) => void handler(req, res));
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${server.address().port}`;
+  });
+  after(() => server.close());
+
+  it("serves the payments page with the webhooks page's CSP: scripts from itself, requests to the API only", async () => {
+    const policies = [];
+    for (const path of ["/dashboard-webhooks.html", "/dashboard-payments.html"]) {
+      const res = await fetch(`${base}${path}`);
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers.get("cache-control"), "no-store", path);
+      policies.push(policy(res.headers.get("content-security-policy")));
+    }
+    assert.deepEqual(policies[1], policies[0]);
+    assert.equal(policies[1]["script-src"], "'self'");
+    assert.equal(policies[1]["connect-src"], "http://127.0.0.1:9");
+    assert.equal(policies[1]["frame-ancestors"], "'none'");
+  });
+
+  it("comes with its bundle, only on the main origin, and both pages link to each other", async () => {
+    for (const path of ["/dashboard-payments.html", "/dashboard-payments.js"]) {
+      assert.ok(MAIN_FILES[path], path);
+      assert.equal(FRAME_FILES[path], undefined, path);
+    }
+    for (const [page, other] of [
+      ["/dashboard-webhooks.html", "/dashboard-payments.html"],
+      ["/dashboard-payments.html", "/dashboard-webhooks.html"],
+    ]) {
+      const html = await (await fetch(`${base}${page}`)).text();
+      assert.match(html, new RegExp(`<a href="${other}">`), page);
+      assert.match(html, /<a href="\/docs\/api.html">API reference<\/a>/, page);
+    }
+  });
+});

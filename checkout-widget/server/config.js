@@ -55,7 +55,11 @@ export function fromEnv(env) {
     framePort: port(env.FRAME_PORT, mainPort === 0 ? 0 : mainPort + 1, "FRAME_PORT"),
     // Behind a proxy, the frame's public origin; by default the request's host name on FRAME_PORT.
     publicFrameOrigin: origin(env.PUBLIC_FRAME_ORIGIN, "PUBLIC_FRAME_ORIGIN"),
+    // Where browsers reach the API (the pages call it), and where this server does (it creates the
+    // demo shop's order in test mode): the same unless SERVER_API_BASE_URL says otherwise, as in
+    // docker-compose, where the browser's localhost is not the container's.
     apiBaseUrl,
+    serverApiBaseUrl: (env.SERVER_API_BASE_URL || apiBaseUrl).replace(/\/+$/, ""),
     apiOrigin: new URL(apiBaseUrl).origin,
     testMode,
     testApiKey: testApiKey(env.TEST_API_KEY),

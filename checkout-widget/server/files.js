@@ -28,6 +28,9 @@ export const MAIN_FILES = {
   "/dashboard.css": file("public/dashboard.css"),
   "/dashboard.js": file("dist/dashboard.js"),
   "/dashboard.js.map": file("dist/dashboard.js.map"),
+  "/dashboard-payments.html": file("public/dashboard-payments.html"),
+  "/dashboard-payments.js": file("dist/dashboard-payments.js"),
+  "/dashboard-payments.js.map": file("dist/dashboard-payments.js.map"),
   "/favicon.svg": file("public/favicon.svg"),
   // The API reference: Redoc and the OpenAPI document are copied into dist/ by build.mjs.
   "/docs/api.html": file("public/docs/api.html"),
@@ -38,6 +41,9 @@ export const MAIN_FILES = {
   "/docs/redoc.standalone.js.LICENSE.txt": file("dist/docs/redoc.standalone.js.LICENSE.txt"),
   "/docs/openapi.json": file("dist/docs/openapi.json"),
 };
+
+/** The dashboard's pages: each gets dashboardHeaders (server/headers.js). */
+export const DASHBOARD_PAGES = ["/dashboard-webhooks.html", "/dashboard-payments.html"];
 
 /** What the payment frame's origin serves: the hosted page and nothing else. */
 export const FRAME_FILES = {

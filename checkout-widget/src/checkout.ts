@@ -7,7 +7,7 @@
 
 import { CheckoutError, describe } from "./errors";
 import { accessibleAccent, safeColor } from "./format";
-import { type FocusPosition, type FrameInit, type FrameMessage, type ParentMessage, envelope, parseFrameMessage, randomId } from "./messages";
+import { type FocusPosition, type FrameInit, type FrameMessage, type OrderAmount, type ParentMessage, envelope, parseFrameMessage, randomId } from "./messages";
 import { Modal } from "./modal";
 import type { CheckoutOptions, CheckoutResult, PaymentMethod, PaymentSuccess } from "./types";
 
@@ -116,6 +116,8 @@ interface Session {
   succeeded: PaymentSuccess | null;
   lastFailure: CheckoutError | null;
   processing: boolean;
+  /** The frame said where the amount comes from (it does again after a reload; we warn once). */
+  orderReported: boolean;
   loadTimer: ReturnType<typeof setTimeout> | undefined;
   onMessage: (event: MessageEvent) => void;
 }
@@ -159,10 +161,9 @@ export class PaymentGateway {
     url.hash = new URLSearchParams({ channel, origin: window.location.origin }).toString();
     const o = this.options;
     const accent = accessibleAccent(safeColor(o.theme?.color) ?? DEFAULT_ACCENT);
+    // Used only when the gateway has no order by this id (a free-form reference): the frame looks
+    // the order up first and charges the order's own amount when there is one.
     const amount = o.amount ?? DEFAULT_AMOUNT;
-    if (o.amount === undefined) {
-      console.warn(`PaymentGateway: no amount given for order ${o.orderId}; using the demo default ${DEFAULT_AMOUNT}. Pass amount in minor units.`);
-    }
     let resolve!: (result: CheckoutResult) => void;
     const promise = new Promise<CheckoutResult>((r) => {
       resolve = r;
@@ -182,6 +183,7 @@ export class PaymentGateway {
       succeeded: null,
       lastFailure: null,
       processing: false,
+      orderReported: false,
       loadTimer: undefined,
       onMessage: (event) => {
         // Only the frame we created, from the origin we loaded it from, on this open()'s channel.
@@ -235,6 +237,11 @@ export class PaymentGateway {
       case "resize":
         session.modal.setFrameHeight(message.height);
         return;
+      case "order":
+        if (session.orderReported) return;
+        session.orderReported = true;
+        this.warnAboutAmount(message.order);
+        return;
       case "status":
         session.processing = message.status === "processing";
         return;
@@ -259,6 +266,29 @@ export class PaymentGateway {
       case "escape":
         this.requestClose();
         return;
+    }
+  }
+
+  /** Warn in the merchant's console when the amount charged is not the one the page asked for. */
+  private warnAboutAmount(order: OrderAmount | null): void {
+    const o = this.options;
+    if (!order) {
+      if (o.amount === undefined) {
+        console.warn(
+          `PaymentGateway: no amount given for order ${o.orderId}, and the gateway found no order by that id; using the demo default ` +
+            `${DEFAULT_AMOUNT}. Create the order with POST /orders, or pass amount in minor units.`,
+        );
+      }
+      return;
+    }
+    const amountDiffers = o.amount !== undefined && o.amount !== order.amount;
+    const currencyDiffers = o.currency !== undefined && o.currency !== order.currency;
+    if (amountDiffers || currencyDiffers) {
+      const given = `${o.amount ?? order.amount} ${o.currency ?? order.currency}`;
+      console.warn(
+        `PaymentGateway: amount ${given} ignored for order ${o.orderId}: the gateway's order is for ${order.amount} ${order.currency}, ` +
+          "and that is what the checkout shows and charges.",
+      );
     }
   }
 

@@ -40,6 +40,20 @@ describe("parseFrameMessage", () => {
     ];
     for (const payment of bad) assert.equal(parseFrameMessage(envelope(CHANNEL, { type: "success", payment }), CHANNEL), null);
   });
+  it("accepts an order's amount and currency, or null for a free-form order id", () => {
+    const order = { amount: 12345, currency: "USD" };
+    assert.deepEqual(parseFrameMessage(envelope(CHANNEL, { type: "order", order }), CHANNEL), { type: "order", order });
+    assert.deepEqual(parseFrameMessage(envelope(CHANNEL, { type: "order", order: null }), CHANNEL), { type: "order", order: null });
+    assert.deepEqual(
+      parseFrameMessage(envelope(CHANNEL, { type: "order", order: { ...order, status: "paid", card: "4111" } }), CHANNEL),
+      { type: "order", order },
+    );
+  });
+  it("refuses an order message whose fields are off", () => {
+    const bad = [undefined, "12345", [], { amount: 0, currency: "USD" }, { amount: 1.5, currency: "USD" }, { amount: "1", currency: "USD" }, { amount: 1, currency: "usd" }, { amount: 1 }];
+    for (const order of bad) assert.equal(parseFrameMessage(envelope(CHANNEL, { type: "order", order }), CHANNEL), null, JSON.stringify(order));
+    assert.equal(parseFrameMessage(envelope("other", { type: "order", order: null }), CHANNEL), null);
+  });
   it("copies only known fields", () => {
     const parsed = parseFrameMessage({ ...envelope(CHANNEL, { type: "close" }), extra: 1 }, CHANNEL);
     assert.deepEqual(parsed, { type: "close" });

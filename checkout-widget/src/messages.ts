@@ -5,6 +5,9 @@
  * `event.origin` and `event.source` are the expected ones *and* it parses here: right protocol
  * tag, version, channel (a random id per `open()`), type and field types. Card data never appears
  * in any message: the frame sends the parent only ids, amounts, statuses and error text.
+ *
+ * Version 1 message flow: frame `ready` → parent `init` → frame `order` (what the gateway says the
+ * order costs, or null when the page's amount applies) → `resize`/`status`/`success`/`failure`.
  */
 
 import type { PaymentMethod, PaymentSuccess } from "./types";
@@ -35,10 +38,27 @@ export type FocusPosition = "first" | "last" | "initial";
 
 export type FrameStatus = "idle" | "processing" | "success" | "failed";
 
+/** What the frame charges for an order made through the Orders API: the gateway's figures, not the page's. */
+export interface OrderAmount {
+  amount: number;
+  currency: string;
+}
+
+function isAmount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 1;
+}
+
+function isCurrency(value: unknown): value is string {
+  return typeof value === "string" && /^[A-Z]{3}$/.test(value);
+}
+
 export type FrameMessage =
   | { type: "ready" }
   | { type: "resize"; height: number }
   | { type: "status"; status: FrameStatus }
+  // null: the gateway has no such order (a free-form order id) or could not be asked, so the
+  // frame charges the amount and currency the page passed.
+  | { type: "order"; order: OrderAmount | null }
   | { type: "success"; payment: PaymentSuccess }
   | { type: "failure"; code: string; message: string; paymentId: string }
   | { type: "close" }
@@ -88,11 +108,17 @@ export function parseFrameMessage(data: unknown, channel: string): FrameMessage 
       return m.status === "idle" || m.status === "processing" || m.status === "success" || m.status === "failed"
         ? { type: "status", status: m.status }
         : null;
+    case "order": {
+      if (m.order === null) return { type: "order", order: null };
+      const o = m.order;
+      if (!isRecord(o) || !isAmount(o.amount) || !isCurrency(o.currency)) return null;
+      return { type: "order", order: { amount: o.amount, currency: o.currency } };
+    }
     case "success": {
       const p = m.payment;
       if (!isRecord(p)) return null;
       if (!isId(p.paymentId, "pay_") || !isText(p.orderId, 64) || p.status !== "success") return null;
-      if (typeof p.amount !== "number" || !Number.isSafeInteger(p.amount) || p.amount < 1) return null;
+      if (!isAmount(p.amount)) return null;
       return { type: "success", payment: { paymentId: p.paymentId, orderId: p.orderId, status: "success", amount: p.amount } };
     }
     case "failure":
@@ -118,11 +144,8 @@ export function parseParentMessage(data: unknown, channel: string): ParentMessag
     i.key !== "" &&
     isText(i.orderId, 64) &&
     i.orderId !== "" &&
-    typeof i.amount === "number" &&
-    Number.isSafeInteger(i.amount) &&
-    i.amount >= 1 &&
-    isText(i.currency, 3) &&
-    /^[A-Z]{3}$/.test(i.currency) &&
+    isAmount(i.amount) &&
+    isCurrency(i.currency) &&
     (i.method === "card" || i.method === "upi") &&
     isText(i.name, 100) &&
     isText(i.description, 255) &&

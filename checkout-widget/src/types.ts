@@ -51,14 +51,19 @@ export interface CheckoutOptions {
    * is refused.
    */
   key: string;
-  /** Your order reference, 1–64 characters. */
+  /**
+   * The order, 1–64 characters: the id (order_…) or receipt of an order made with `POST /orders`,
+   * whose amount and currency the checkout then shows and charges; or a reference of your own.
+   */
   orderId: string;
   /**
-   * In the currency's minor unit (50000 = ₹500.00). Defaults to 50000, the amount of the seed's
-   * demo order, because the gateway has no Orders API to look it up; always pass it.
+   * In the currency's minor unit (50000 = ₹500.00). Used only when `orderId` names no order on the
+   * gateway; then it defaults to 50000, the seed's demo amount, with a console warning. For an
+   * order made through the API the order's amount is charged, and a different one given here is
+   * ignored with a console warning.
    */
   amount?: number;
-  /** ISO 4217 code; default "INR". */
+  /** ISO 4217 code; default "INR". Like `amount`, the order's own currency wins when there is an order. */
   currency?: string;
   /** The tab the hosted page opens on; default "card". */
   method?: PaymentMethod;

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from shared import acquirer, cards, events, idempotency
-from shared.db import Cursor, payments
+from shared.db import Cursor, orders, payments
+from shared.db.rows import OrderRow
+from shared.errors import InvalidRequest
 from shared.http import Call, Operation, Reply
 from shared.job_types import PROCESS_PAYMENT
 from shared.models.events import EventType
+from shared.models.orders import OrderStatus
 from shared.models.payments import CreatePayment, Payment
 from shared.queue import FollowUp
 
@@ -18,7 +21,13 @@ OPERATION = Operation(
     access="publishable",
     body=CreatePayment,
     idempotent=True,
-    description="Accepted at once as `pending`; a job settles it and sends `payment.success` or `payment.failed`.",
+    refusals={
+        400: "order_id names an order whose amount or currency differs, that is paid, or that has a payment pending"
+    },
+    description=(
+        "Accepted at once as `pending`; a job settles it and sends `payment.success` or `payment.failed`. "
+        "An `order_id` that names an order (its id or receipt) must match its amount and currency."
+    ),
 )
 
 
@@ -27,12 +36,17 @@ def handle(call: Call) -> Reply:
     body = CreatePayment.parse(raw)
 
     def work(tx: Cursor) -> tuple[Reply, list[FollowUp]]:
+        order = _order_for(tx, call, body)
         digits = body.card.digits if body.card else None
         network = cards.network(digits) if digits else None
         # The card number goes no further than this line: only network and last4 are stored.
         outcome = acquirer.test_outcome(digits, body.vpa)
         # The payment takes the key's mode, so the job can decline a test instrument in live mode.
-        payment = payments.insert(tx, call.merchant_id, call.livemode, body, network, outcome)
+        payment = payments.insert(
+            tx, call.merchant_id, call.livemode, body, network, outcome, order["id"] if order else None
+        )
+        if order:
+            orders.mark_attempted(tx, order["id"])
         public = Payment.from_row(payment)
         follow_ups = events.record(
             tx, call.merchant_id, EventType.PAYMENT_CREATED, {"payment": public.public()}, livemode=call.livemode
@@ -40,3 +54,27 @@ def handle(call: Call) -> Reply:
         return Reply(201, public), [FollowUp(PROCESS_PAYMENT, payment["id"]), *follow_ups]
 
     return idempotency.once(call, raw, work)
+
+
+def _order_for(tx: Cursor, call: Call, body: CreatePayment) -> OrderRow | None:
+    """The order ``order_id`` names (locked until commit), checked against the payment; None for a
+    free-form order_id. One payment of an order at a time, so it can only ever be charged once.
+
+    Raises:
+        InvalidRequest: the amount or currency differs, the order is paid, or one of its payments is pending.
+    """
+    order = orders.find(tx, body.order_id, call.merchant_id, call.livemode, lock=True)
+    if order is None:
+        return None
+    if body.amount != order["amount_minor"]:
+        raise InvalidRequest(f"amount must equal the order's amount ({order['amount_minor']})", field="amount")
+    if body.currency != order["currency"].strip():
+        raise InvalidRequest(f"currency must be the order's currency ({order['currency'].strip()})", field="currency")
+    if order["status"] == OrderStatus.PAID:
+        raise InvalidRequest(f"Order {order['id']} is already paid", field="order_id")
+    if pending := orders.pending_payment(tx, order["id"]):
+        raise InvalidRequest(
+            f"A payment for order {order['id']} is already being processed ({pending}); wait for its outcome",
+            field="order_id",
+        )
+    return order

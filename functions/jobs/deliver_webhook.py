@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from shared import db, signing, webhooks
+from shared import db, endpoint_health, signing, webhooks
 from shared.config import settings
 from shared.db import webhook_deliveries
 from shared.models.webhook_deliveries import AttemptTrigger, DeliveryStatus
@@ -80,8 +80,9 @@ def _deliver(job: Job, *, holds_slots: bool) -> list[FollowUp]:
             status=status.value,
             next_retry_at=next_retry_at,
         )
-    if settled is None or settled["status"] != DeliveryStatus.PENDING:
-        return []
+    notices = endpoint_health.track(delivery, result)
+    if settled is None or settled["status"] != DeliveryStatus.PENDING or notices is not None:
+        return notices or []
     due = settled["next_retry_at"] or dt.datetime.now(dt.UTC)  # a pending delivery always has one
     wait = (due - dt.datetime.now(dt.UTC)).total_seconds()
     return [FollowUp(job.type, job.ref_id, max(0.0, wait), f"{delivery['endpoint_id']}:{delivery['merchant_id']}")]

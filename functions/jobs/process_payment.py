@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from shared import acquirer, db, events
 from shared.config import settings
-from shared.db import Cursor, payments
+from shared.db import Cursor, orders, payments
 from shared.db.rows import PaymentRow
 from shared.models.events import EventType
+from shared.models.orders import Order
 from shared.models.payments import Payment, PaymentStatus
 from shared.queue import CrashRetry, FollowUp, Job
 
@@ -49,13 +50,23 @@ def _settle(tx: Cursor, payment: PaymentRow) -> list[FollowUp]:
     settled = payments.settle(tx, payment["id"], outcome.status, outcome.error_code, outcome.error_description)
     if settled is None:
         return []
-    return events.record(
+    public = Payment.from_row(settled).public()
+    follow_ups = events.record(
         tx,
         payment["merchant_id"],
         _SETTLED_EVENTS[outcome.status],
-        {"payment": Payment.from_row(settled).public()},
+        {"payment": public},
         livemode=settled["livemode"],
     )
+    if outcome.status == PaymentStatus.SUCCESS and settled["order_ref"]:
+        # Only one payment of an order is ever pending (create_payment), so this runs once per order.
+        order = orders.mark_paid(tx, settled["order_ref"])
+        if order is not None:
+            data = {"order": Order.from_row(order).public(), "payment": public}
+            follow_ups += events.record(
+                tx, order["merchant_id"], EventType.ORDER_PAID, data, livemode=order["livemode"]
+            )
+    return follow_ups
 
 
 def give_up(job: Job, reason: str) -> None:

@@ -30,14 +30,15 @@ def insert(
     body: CreatePayment,
     network: str | None,
     simulated_outcome: str | None,
+    order_ref: str | None = None,
 ) -> PaymentRow:
     card = body.card
     tx.execute(
         """
         INSERT INTO payments (id, merchant_id, livemode, amount_minor, currency, method, order_id, description,
                               metadata, card_network, card_last4, card_expiry_month, card_expiry_year, vpa,
-                              simulated_outcome)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                              simulated_outcome, order_ref)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
         RETURNING *, 0::bigint AS amount_refunded
         """,
         (
@@ -56,9 +57,16 @@ def insert(
             card.year if card else None,
             body.vpa,
             simulated_outcome,
+            order_ref,
         ),
     )
     return cast(PaymentRow, dict(tx.fetchone() or {}))
+
+
+def list_for_order(tx: Cursor, order_id: str) -> list[PaymentRow]:
+    """Every payment made for the order, newest first."""
+    tx.execute(_SELECT + " WHERE p.order_ref = %s ORDER BY p.created_at DESC, p.id DESC", (order_id,))
+    return [cast(PaymentRow, dict(r)) for r in tx.fetchall()]
 
 
 def find(tx: Cursor, payment_id: str) -> PaymentRow | None:

@@ -36,8 +36,24 @@ class PaymentRow(TypedDict):
     processing_error: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    order_ref: str | None  # the order its order_id named, if it named one
     # Computed by every read: the sum of its processed refunds.
     amount_refunded: int
+
+
+class OrderRow(TypedDict):
+    id: str
+    merchant_id: str
+    livemode: bool
+    amount_minor: int
+    currency: str  # char(3), padded: strip it
+    receipt: str | None
+    notes: dict[str, str]
+    status: str
+    attempts: int
+    paid_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
 
 
 class RefundRow(TypedDict):
@@ -70,6 +86,11 @@ class EndpointRow(TypedDict):
     previous_secret: str | None
     previous_secret_expires_at: dt.datetime | None
     deleted_at: dt.datetime | None
+    # Health: the current run of failed attempts, and why (and when) it was disabled.
+    consecutive_failures: int
+    failing_since: dt.datetime | None
+    disabled_reason: str | None
+    disabled_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -125,6 +146,7 @@ class EventRow(TypedDict):
     livemode: bool
     type: str
     body: str  # the JSON exactly as signed and sent
+    object_id: str | None  # the payment, refund or endpoint it is about
     created_at: dt.datetime
 
 

@@ -165,6 +165,50 @@ def fail_unsendable(tx: Cursor, delivery_id: str, generation: int | None, reason
     )
 
 
+def fail_pending_of_endpoint(tx: Cursor, endpoint_id: str, reason: str) -> int:
+    """Settle every pending delivery of an endpoint that was just disabled, so none sits pending until
+    its next attempt (up to a day away) only to be failed then; ``recover`` brings them back."""
+    tx.execute(
+        "UPDATE webhook_deliveries SET status = %s, last_error = %s, next_retry_at = NULL, "
+        "manual_requested = false, updated_at = now() WHERE endpoint_id = %s AND status = %s",
+        (DeliveryStatus.FAILED, reason, endpoint_id, DeliveryStatus.PENDING),
+    )
+    return int(tx.rowcount)
+
+
+def recover(tx: Cursor, endpoint_id: str, since: dt.datetime, limit: int) -> tuple[list[str], bool]:
+    """Make at most ``limit`` failed deliveries of the endpoint created since ``since`` due now, as
+    manual attempts, oldest first; return their ids and whether more are left."""
+    # SKIP LOCKED: a delivery whose attempt is being recorded right now is not failed yet anyway.
+    tx.execute(
+        """
+        UPDATE webhook_deliveries SET status = %(pending)s, next_retry_at = now(), generation = generation + 1,
+            manual_requested = true, updated_at = now()
+        WHERE id IN (
+            SELECT id FROM webhook_deliveries
+            WHERE endpoint_id = %(endpoint)s AND status = %(failed)s AND created_at >= %(since)s
+            ORDER BY created_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED
+        )
+        RETURNING id
+        """,
+        {
+            "pending": DeliveryStatus.PENDING,
+            "failed": DeliveryStatus.FAILED,
+            "endpoint": endpoint_id,
+            "since": since,
+            "limit": limit,
+        },
+    )
+    requeued = [r["id"] for r in tx.fetchall()]
+    tx.execute(
+        "SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE endpoint_id = %s AND status = %s AND created_at >= %s) "
+        "AS more",
+        (endpoint_id, DeliveryStatus.FAILED, since),
+    )
+    row = tx.fetchone()
+    return requeued, bool(row and row["more"])
+
+
 def request_retry(tx: Cursor, delivery_id: str, merchant_id: str, livemode: bool) -> DeliveryRow:
     """Make the delivery due now, as a manual attempt, whatever its state.
 
@@ -189,3 +233,24 @@ def overdue_ids(tx: Cursor, older_than_s: float, limit: int) -> list[str]:
         (DeliveryStatus.PENDING, older_than_s, limit),
     )
     return [r["id"] for r in tx.fetchall()]
+
+
+def lock_for_events(tx: Cursor, event_ids: list[str]) -> list[tuple[str, str, str]]:
+    """(id, event_id, status) of the events' deliveries, locked, so a manual retry cannot make one
+    pending between reading its status and deleting it (it waits, then finds nothing)."""
+    tx.execute(
+        "SELECT id, event_id, status FROM webhook_deliveries WHERE event_id = ANY(%s) ORDER BY id FOR UPDATE",
+        (event_ids,),
+    )
+    return [(r["id"], r["event_id"], r["status"]) for r in tx.fetchall()]
+
+
+def clear_old_response_bodies(tx: Cursor, retention_days: int, limit: int) -> int:
+    """Forget what receivers answered to the oldest attempts past the retention window; return how many."""
+    tx.execute(
+        "UPDATE webhook_attempts SET response_body = NULL WHERE id IN (SELECT id FROM webhook_attempts "
+        "WHERE response_body IS NOT NULL AND attempted_at < now() - make_interval(days => %s) "
+        "ORDER BY attempted_at LIMIT %s FOR UPDATE SKIP LOCKED)",
+        (retention_days, limit),
+    )
+    return tx.rowcount

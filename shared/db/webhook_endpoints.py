@@ -100,18 +100,70 @@ def list_all(tx: Cursor, merchant_id: str, livemode: bool) -> list[EndpointRow]:
     return [_opened(r) for r in tx.fetchall()]
 
 
+# What else PATCH enabled=true/false changes. The right-hand sides read the row before the update,
+# so only a change of state counts: re-sending enabled=true must not reset the failure clock of an
+# endpoint that is failing right now.
+_ENABLING = (
+    ", consecutive_failures = CASE WHEN enabled THEN consecutive_failures ELSE 0 END"
+    ", failing_since = CASE WHEN enabled THEN failing_since END"
+    ", disabled_reason = NULL, disabled_at = NULL"
+)
+_DISABLING = (
+    ", disabled_reason = CASE WHEN enabled THEN NULL ELSE disabled_reason END"
+    ", disabled_at = CASE WHEN enabled THEN now() ELSE disabled_at END"
+)
+
+
 def update(tx: Cursor, endpoint_id: str, merchant_id: str, livemode: bool, changes: dict[str, Any]) -> EndpointRow:
+    """Apply ``changes``; enabling a disabled endpoint also clears its health (a fresh start), and
+    disabling one by hand records when, with no reason (the merchant knows why)."""
     allowed = {"url", "events", "enabled", "description"}
     assert set(changes) <= allowed, changes
     row = get(tx, endpoint_id, merchant_id, livemode)
     if not changes:
         return row
     assignments = ", ".join(f"{column} = %s" for column in changes)
+    args: list[Any] = list(changes.values())
+    if "enabled" in changes:
+        assignments += _ENABLING if changes["enabled"] else _DISABLING
     tx.execute(
         f"UPDATE webhook_endpoints SET {assignments}, updated_at = now() WHERE id = %s RETURNING *",
-        [*changes.values(), row["id"]],
+        [*args, row["id"]],
     )
     return _opened(tx.fetchone())
+
+
+def record_success(tx: Cursor, endpoint_id: str) -> None:
+    """End the endpoint's run of failures, if it has one (no write otherwise: most attempts succeed)."""
+    tx.execute(
+        "UPDATE webhook_endpoints SET consecutive_failures = 0, failing_since = NULL "
+        "WHERE id = %s AND (consecutive_failures > 0 OR failing_since IS NOT NULL)",
+        (endpoint_id,),
+    )
+
+
+def record_failure(tx: Cursor, endpoint_id: str) -> EndpointRow | None:
+    """Count one more failed attempt; the run starts now if there was none. The row stays locked
+    until ``tx`` ends, so concurrent attempts to one endpoint count (and decide) one at a time."""
+    tx.execute(
+        "UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1, "
+        "failing_since = COALESCE(failing_since, now()) WHERE id = %s RETURNING *",
+        (endpoint_id,),
+    )
+    row = tx.fetchone()
+    return _opened(row) if row else None
+
+
+def disable_for_health(tx: Cursor, endpoint_id: str, reason: str) -> EndpointRow | None:
+    """Disable the endpoint with ``reason``; None if it was already disabled or deleted, so of two
+    attempts that both decide to disable it only one goes on to tell the merchant."""
+    tx.execute(
+        "UPDATE webhook_endpoints SET enabled = false, disabled_reason = %s, disabled_at = now(), updated_at = now() "
+        "WHERE id = %s AND enabled AND deleted_at IS NULL RETURNING *",
+        (reason, endpoint_id),
+    )
+    row = tx.fetchone()
+    return _opened(row) if row else None
 
 
 def soft_delete(tx: Cursor, endpoint_id: str, merchant_id: str, livemode: bool) -> None:

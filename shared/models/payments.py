@@ -149,6 +149,36 @@ class PaymentCard(Shape):
 
 
 class Payment(Shape):
+    # The answer to the README's first request (the seed's card payment), once settled.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "pay_0VcagQa59kKnS6mu7l8C",
+                    "entity": "payment",
+                    "livemode": False,
+                    "amount": 50000,
+                    "currency": "INR",
+                    "status": "success",
+                    "method": "card",
+                    "order_id": "order_999",
+                    "description": None,
+                    "metadata": {},
+                    "captured": False,
+                    "amount_refunded": 0,
+                    "card": {"network": "visa", "last4": "1111", "expiry_month": 12, "expiry_year": 2030},
+                    "vpa": None,
+                    "error_code": None,
+                    "error_description": None,
+                    "processing_error": None,
+                    "created_at": "2026-12-01T10:00:00.000Z",
+                    "updated_at": "2026-12-01T10:00:01.012Z",
+                    "captured_at": None,
+                }
+            ]
+        }
+    )
+
     id: str = Field(examples=["pay_H8sK3jD9s2L1pQ"])
     entity: Literal["payment"] = "payment"
     livemode: bool

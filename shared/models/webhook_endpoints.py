@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import ConfigDict, Field, Strict, StringConstraints
+from pydantic import AwareDatetime, ConfigDict, Field, Strict, StringConstraints
 
 from shared.models.base import Request, Shape, ShortText, Timestamp
 from shared.models.events import EventType
@@ -54,6 +54,16 @@ class WebhookEndpoint(Shape):
     secret: str = Field(
         description="In full only when created or rotated (or with ?reveal_secret=true); masked otherwise"
     )
+    disabled_reason: str | None = Field(
+        description="Why the gateway disabled it (null while enabled, or when disabled by you)",
+        examples=["The endpoint answered 410 Gone"],
+    )
+    disabled_at: Timestamp | None
+    consecutive_failures: int = Field(description="Failed attempts in a row; a successful one resets it")
+    failing_since: Timestamp | None = Field(
+        description="When the current run of failed attempts began; after WEBHOOK_ENDPOINT_DISABLE_AFTER_S "
+        "of nothing but failures the endpoint is disabled"
+    )
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -67,9 +77,38 @@ class WebhookEndpoint(Shape):
             enabled=row["enabled"],
             description=row["description"],
             secret=row["secret"] if reveal_secret else mask_secret(row["secret"]),
+            disabled_reason=row["disabled_reason"],
+            disabled_at=row["disabled_at"],
+            consecutive_failures=row["consecutive_failures"],
+            failing_since=row["failing_since"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
         )
+
+
+# Recovering is bounded: Stripe lets you resend events of the last 30 days, and one call queues at
+# most this many deliveries (the answer says if more are left).
+RECOVER_MAX_AGE_DAYS = 30
+RECOVER_MAX_DELIVERIES = 1000
+
+
+class RecoverWebhookDeliveries(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"since": "2026-12-01T00:00:00Z"}]})
+    since: Annotated[AwareDatetime, Strict(False)] = Field(
+        description="Re-queue the failed deliveries of events since this time: ISO-8601 with a time zone, "
+        f"not in the future, at most {RECOVER_MAX_AGE_DAYS} days ago"
+    )
+
+
+class WebhookRecovery(Shape):
+    entity: Literal["webhook_recovery"] = "webhook_recovery"
+    endpoint_id: str
+    since: Timestamp
+    requeued: int = Field(description="How many failed deliveries went back to pending, due now")
+    has_more: bool = Field(
+        description=f"More failed deliveries are left (at most {RECOVER_MAX_DELIVERIES} are queued per call): "
+        "call again to queue them"
+    )
 
 
 class WebhookEndpointList(Shape):

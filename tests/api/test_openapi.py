@@ -118,6 +118,12 @@ def test_the_readmes_example_requests_match_the_document(document: dict[str, Any
         jsonschema.validate(body, _schema_for(document, schema))
 
 
+def test_the_readmes_error_example_matches_the_document(document: dict[str, Any]) -> None:
+    [example] = re.findall(r'^\{"error": .*\}$', README.read_text(), re.M)
+
+    jsonschema.validate(json.loads(example), _schema_for(document, {"$ref": "#/components/schemas/ErrorResponse"}))
+
+
 def test_the_documents_own_examples_match_their_schemas(document: dict[str, Any]) -> None:
     for name, schema in document["components"]["schemas"].items():
         for example in schema.get("examples", []):

@@ -9,7 +9,6 @@ Playwright's own browser download is never used.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import time
@@ -17,19 +16,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
-import requests
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Frame, Page, Playwright, sync_playwright
 
 from shared import db, seed
 from shared.db import webhook_endpoints
-from tests.conftest import ROOT, free_port, stop_process, wait_until
+from tests.conftest import NODE, ROOT, MerchantReceiver, NodeServer, free_port, require
 
 WIDGET = ROOT / "checkout-widget"
-MERCHANT = ROOT / "test-merchant"
-NODE = shutil.which("node")
 NPM = shutil.which("npm")
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser")) if p), None)
 CHROMIUM_ARGS = [
@@ -53,15 +49,14 @@ def _missing_tool() -> str | None:
 @pytest.fixture(scope="session", autouse=True)
 def _tools() -> None:
     reason = _missing_tool()
-    if reason is None:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests cannot run in CI: {reason}")
-    pytest.skip(reason)
+    if reason is not None:
+        require(None, f"browser tests: {reason}")
 
 
 def _newest_source_mtime() -> float:
     sources = [*WIDGET.joinpath("src").rglob("*.ts"), WIDGET / "build.mjs", WIDGET / "package-lock.json"]
+    # The build generates the API types from the document and copies it for the reference page.
+    sources += [WIDGET / "package.json", ROOT / "docs" / "openapi.json"]
     return max(path.stat().st_mtime for path in sources)
 
 
@@ -73,37 +68,6 @@ def _build_widget() -> None:
     outputs = [WIDGET / "dist" / name for name in ("checkout.js", "pay.js", "dashboard.js")]
     if not all(p.exists() for p in outputs) or min(p.stat().st_mtime for p in outputs) < _newest_source_mtime():
         subprocess.run([NPM, "run", "build", "--silent"], cwd=WIDGET, check=True)
-
-
-class NodeProcess:
-    """A Node server with its output in a file (a full pipe would block it), stopped with SIGTERM."""
-
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str], log_path: Path, health_url: str) -> None:
-        assert NODE is not None
-        self.log_path = log_path
-        self._log: IO[bytes] = log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [NODE, *args], cwd=cwd, env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT
-        )
-        try:
-            wait_until(lambda: self._up(health_url), timeout_s=20)
-        except BaseException:
-            self.stop()
-            raise
-
-    def _up(self, url: str) -> bool:
-        assert self.proc.poll() is None, f"{self.proc.args!r} exited:\n{self.output()}"
-        try:
-            return requests.get(url, timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-
-    def output(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def stop(self) -> None:
-        stop_process(self.proc, timeout_s=10)
-        self._log.close()
 
 
 @dataclass(frozen=True)
@@ -122,7 +86,7 @@ def serve_widget(api_url: str, log_path: Path, **env: str) -> Iterator[Widget]:
     _build_widget()
     port, frame_port = free_port(), free_port()
     settings = {"PORT": str(port), "FRAME_PORT": str(frame_port), "API_BASE_URL": api_url, **env}
-    server = NodeProcess(["server.js"], WIDGET, settings, log_path, f"http://127.0.0.1:{frame_port}/healthz")
+    server = NodeServer(["server.js"], WIDGET, settings, log_path, f"http://127.0.0.1:{frame_port}/healthz")
     try:
         yield Widget(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{frame_port}", port)
     finally:
@@ -137,50 +101,26 @@ def widget(api_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[W
         yield served
 
 
-@dataclass
-class Merchant:
-    """``node test-merchant/webhook-receiver.js``: verifies signatures and lists what it received."""
-
-    process: NodeProcess
-    base: str
-
-    @property
-    def url(self) -> str:
-        return f"{self.base}/webhook"
-
-    def events(self, event: str | None = None) -> list[dict[str, Any]]:
-        response = requests.get(f"{self.base}/events", timeout=5)
-        assert response.status_code == 200, response.text
-        return [e for e in response.json()["events"] if event is None or e["event"] == event]
-
-    def output(self) -> str:
-        return self.process.output()
-
-
 @pytest.fixture
-def merchant(tmp_path: Path) -> Iterator[Merchant]:
+def merchant(tmp_path: Path) -> Iterator[MerchantReceiver]:
     """The test merchant on a free port, registered like the seed's endpoint (same secret, all events)."""
-    if not (MERCHANT / "webhook-receiver.js").exists():
-        pytest.skip("test-merchant/webhook-receiver.js is not there yet")
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    # No WEBHOOK_SECRET: the receiver's default is the seed's secret, as with `make up`.
-    env = {"PORT": str(port)}
-    process = NodeProcess(["webhook-receiver.js"], MERCHANT, env, tmp_path / "merchant.log", f"{base}/health")
+    # No secret: the receiver's default is the seed's secret, as with `make up`.
+    merchant = MerchantReceiver(port, tmp_path / "merchant.log")
     with db.transaction() as tx:
         webhook_endpoints.insert(
             tx,
             seed.MERCHANT_ID,
-            f"{base}/webhook",
+            merchant.url,
             None,
             seed.WEBHOOK_SECRET,
             "Test merchant",
             endpoint_id=seed.ENDPOINT_ID,
         )
     try:
-        yield Merchant(process, base)
+        yield merchant
     finally:
-        process.stop()
+        merchant.stop()
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,8 @@ import re
 
 from playwright.sync_api import Frame, Page, expect
 
-from tests.browser.conftest import Merchant, PageLog, Widget, axe_violations, payment_frame, poll
-from tests.conftest import Api, Poller, wait_until
+from tests.browser.conftest import PageLog, Widget, axe_violations, payment_frame, poll
+from tests.conftest import Api, MerchantReceiver, Poller, wait_until
 
 GOOD_CARD = "4111 1111 1111 1111"
 DECLINED_CARD = "4000 0000 0000 0002"
@@ -27,7 +27,7 @@ def fill_card(frame: Frame, number: str, expiry: str = "12 / 34", cvv: str = "12
 
 
 def test_happy_path_pays_and_the_test_merchant_gets_signed_webhooks(
-    page: Page, page_log: PageLog, widget: Widget, api: Api, poller: Poller, merchant: Merchant
+    page: Page, page_log: PageLog, widget: Widget, api: Api, poller: Poller, merchant: MerchantReceiver
 ) -> None:
     api_keys: list[str | None] = []
     page.context.on("request", lambda r: api_keys.append(r.headers.get("x-api-key")) if "/api/v1/" in r.url else None)
@@ -247,6 +247,16 @@ def test_messages_from_a_foreign_origin_or_another_window_are_ignored(
     forged_close = {**{k: forged_success[k] for k in ("protocol", "version", "channel")}, "type": "close"}
     post_to_opener = "(messages) => messages.forEach((m) => window.opener.postMessage(m, '*'))"
 
+    # Counts the forged messages this window is sent. It listens after the SDK, so once it has counted
+    # one the SDK has handled it too: a message goes to listeners in the order they were added.
+    page.evaluate(
+        """() => {
+            window.__forged = 0;
+            window.addEventListener("message", ({ data }) => {
+                if (data && (data.type === "close" || data.payment?.paymentId === "pay_forged")) window.__forged += 1;
+            });
+        }"""
+    )
     # A window on another origin, which knows the channel and the message format.
     with page.expect_popup() as attacker:
         page.evaluate("window.open('http://attacker.test/', 'attacker')")
@@ -257,7 +267,7 @@ def test_messages_from_a_foreign_origin_or_another_window_are_ignored(
     impostor.value.evaluate(post_to_opener, [forged_success, forged_close])
     # The merchant page itself (any script on it).
     page.evaluate("(messages) => messages.forEach((m) => window.postMessage(m, '*'))", [forged_success, forged_close])
-    page.wait_for_timeout(300)
+    page.wait_for_function("window.__forged === 6")  # two from each of the three windows
 
     expect(page.get_by_role("dialog", name="Chai & Co.")).to_be_visible()
     expect(page.locator("#result")).to_be_empty()

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Playwright, expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, NODE, WIDGET, PageLog, Widget, poll, serve_widget
-from tests.conftest import API_KEY
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, WIDGET, PageLog, Widget, poll, serve_widget
+from tests.conftest import API_KEY, NODE
 
 # A key itself, not a mention of its prefix ("key_test_…" in a placeholder, "key_live_" in the SDK's check).
 KEY_SHAPED = re.compile(r"key_(?:test|live)_[A-Za-z0-9]")

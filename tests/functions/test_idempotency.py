@@ -7,11 +7,13 @@ import concurrent.futures as cf
 import requests
 
 from shared import db
-from tests.conftest import Api, Poller, payment_body, scalar, settled_payment
+from tests.conftest import Api, Poller, count, payment_body, settled_payment, wait_until
 
 
-def _count(table: str) -> int:
-    return int(scalar(f"SELECT count(*) FROM {table}"))
+def _age_keys_by(hours: int) -> None:
+    """Move every stored key ``hours`` into the past: the 24-hour window without waiting a day."""
+    with db.transaction() as tx:
+        tx.execute("UPDATE idempotency_keys SET created_at = created_at - make_interval(hours => %s)", (hours,))
 
 
 def test_same_key_and_body_replays_the_first_response(api: Api) -> None:
@@ -23,7 +25,7 @@ def test_same_key_and_body_replays_the_first_response(api: Api) -> None:
     assert second.content == first.content
     assert second.headers["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first.headers
-    assert _count("payments") == 1
+    assert count("SELECT count(*) FROM payments") == 1
 
 
 def test_same_key_with_different_body_is_rejected(api: Api) -> None:
@@ -34,7 +36,7 @@ def test_same_key_with_different_body_is_rejected(api: Api) -> None:
 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "IDEMPOTENCY_ERROR"
-    assert _count("payments") == 1
+    assert count("SELECT count(*) FROM payments") == 1
 
 
 def test_keys_are_scoped_per_merchant(api: Api, other_api: Api) -> None:
@@ -43,14 +45,14 @@ def test_keys_are_scoped_per_merchant(api: Api, other_api: Api) -> None:
     theirs = other_api.post("/payments", json=payment_body(), headers=headers).json()
 
     assert mine["id"] != theirs["id"]
-    assert _count("payments") == 2
+    assert count("SELECT count(*) FROM payments") == 2
 
 
 def test_without_a_key_every_request_creates_a_payment(api: Api) -> None:
     api.post("/payments", json=payment_body())
     api.post("/payments", json=payment_body())
 
-    assert _count("payments") == 2
+    assert count("SELECT count(*) FROM payments") == 2
 
 
 def test_failed_validation_is_not_remembered(api: Api) -> None:
@@ -72,7 +74,7 @@ def test_twenty_concurrent_requests_with_one_key_create_one_payment(api: Api) ->
     with cf.ThreadPoolExecutor(20) as pool:
         responses = list(pool.map(attempt, range(20)))
 
-    assert _count("payments") == 1
+    assert count("SELECT count(*) FROM payments") == 1
     assert {r.status_code for r in responses} <= {201, 409}
     created = [r for r in responses if r.status_code == 201]
     assert created and len({r.json()["id"] for r in created}) == 1
@@ -102,7 +104,7 @@ def test_refund_with_same_key_is_created_once(api: Api, poller: Poller) -> None:
     assert first.status_code == second.status_code == 201
     assert first.json()["id"] == second.json()["id"]
     assert second.headers["Idempotent-Replayed"] == "true"
-    assert _count("refunds") == 1
+    assert count("SELECT count(*) FROM refunds") == 1
 
 
 def test_same_key_on_another_payment_is_a_mismatch(api: Api, poller: Poller) -> None:
@@ -114,3 +116,41 @@ def test_same_key_on_another_payment_is_a_mismatch(api: Api, poller: Poller) -> 
 
     assert api.post(f"/payments/{one['id']}/refunds", json={"amount": 100}, headers=headers).status_code == 201
     assert api.post(f"/payments/{two['id']}/refunds", json={"amount": 100}, headers=headers).status_code == 422
+
+
+def test_a_key_is_still_kept_just_inside_24_hours(api: Api) -> None:
+    headers = {"Idempotency-Key": "order-1-attempt-1"}
+    first = api.post("/payments", json=payment_body(), headers=headers)
+    _age_keys_by(23)
+
+    again = api.post("/payments", json=payment_body(), headers=headers)
+    changed = api.post("/payments", json=payment_body(amount=999), headers=headers)
+
+    assert again.headers["Idempotent-Replayed"] == "true" and again.content == first.content
+    assert changed.status_code == 422
+
+
+def test_after_24_hours_the_same_key_with_a_new_body_is_a_new_request(api: Api) -> None:
+    headers = {"Idempotency-Key": "order-1-attempt-1"}
+    first = api.post("/payments", json=payment_body(), headers=headers).json()
+    _age_keys_by(25)
+
+    second = api.post("/payments", json=payment_body(amount=999), headers=headers)
+
+    assert second.status_code == 201, second.text
+    assert "Idempotent-Replayed" not in second.headers
+    assert second.json()["id"] != first["id"] and second.json()["amount"] == 999
+    # The key now stands for the new request.
+    assert (
+        api.post("/payments", json=payment_body(amount=999), headers=headers).headers["Idempotent-Replayed"] == "true"
+    )
+
+
+def test_expired_keys_are_purged_and_live_ones_kept(api: Api, poller: Poller) -> None:
+    api.post("/payments", json=payment_body(), headers={"Idempotency-Key": "old"})
+    _age_keys_by(25)
+    api.post("/payments", json=payment_body(), headers={"Idempotency-Key": "new"})
+
+    # The poller's reconciliation (every RECONCILE_INTERVAL_S, 1 s in the tests) purges them.
+    wait_until(lambda: count("SELECT count(*) FROM idempotency_keys WHERE key = 'old'") == 0)
+    assert count("SELECT count(*) FROM idempotency_keys WHERE key = 'new'") == 1

@@ -17,7 +17,7 @@ from shared import db, queue, reconcile
 from shared.config import settings
 from shared.job_types import MONEY, WEBHOOKS
 from shared.queue import CrashRetry, JobHandler
-from tests.conftest import ROOT, Api, Poller, Receiver, payment_body, scalar, wait_until
+from tests.conftest import ROOT, Api, Poller, Receiver, create_endpoint, payment_body, scalar, wait_until
 
 
 @pytest.fixture
@@ -34,8 +34,8 @@ def test_slow_endpoints_hold_up_neither_payments_nor_a_healthy_endpoint(
     api: Api, poller: Poller, receiver: Receiver, slow_receivers: list[Receiver]
 ) -> None:
     for slow in slow_receivers:
-        assert api.post("/webhook-endpoints", json={"url": slow.url}).status_code == 201
-    api.post("/webhook-endpoints", json={"url": receiver.url, "events": ["payment.success"]})
+        create_endpoint(api, slow.url)
+    create_endpoint(api, receiver.url, ["payment.success"])
 
     created = []
     for i in range(60):  # 20 a second, as a busy shop would
@@ -140,7 +140,7 @@ def test_a_payment_whose_job_keeps_failing_stays_dead_until_a_person_retries(
 def test_a_delivery_whose_job_keeps_failing_is_failed_and_retried_only_by_hand(
     api: Api, receiver: Receiver, failing_table: Any
 ) -> None:
-    api.post("/webhook-endpoints", json={"url": receiver.url, "events": ["payment.created"]})
+    create_endpoint(api, receiver.url, ["payment.created"])
     api.post("/payments", json=payment_body())
     failing_table("webhook_attempts")  # the attempt is made, but cannot be recorded
     handler = _quick_retries(deliver_webhook)

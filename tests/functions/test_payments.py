@@ -31,13 +31,33 @@ def test_card_number_and_cvv_are_never_stored(api: Api) -> None:
     assert '"123"' not in row
 
 
+def test_card_number_and_cvv_never_reach_events_or_webhooks(
+    api: Api, poller: Poller, receiver: Receiver, endpoint: Any
+) -> None:
+    card = {**CARD, "cvv": "739"}
+    payment = api.post("/payments", json=payment_body(card=card)).json()
+    settled_payment(api, payment["id"])
+    wait_until(lambda: len(receiver.events()) == 3)  # created, pending, success
+
+    events = scalar("SELECT string_agg(body, '') FROM events")
+    sent = b"".join(r.body for r in receiver.events()).decode()
+    for text in (events, sent):
+        assert card["number"] not in text and '"739"' not in text and "cvv" not in text
+    for request in receiver.events():
+        assert request.json()["data"]["payment"]["card"] == {
+            "network": "visa",
+            "last4": "1111",
+            "expiry_month": 12,
+            "expiry_year": 2035,
+        }
+
+
 def test_payment_succeeds_and_emits_events(api: Api, poller: Poller, receiver: Receiver, endpoint: Any) -> None:
     payment = api.post("/payments", json=payment_body()).json()
 
     assert settled_payment(api, payment["id"])["status"] == "success"
-    wait_until(lambda: receiver.events("payment.success"))
-    names = [r.json()["event"] for r in receiver.events()]
-    assert {"payment.created", "payment.pending", "payment.success"} <= set(names)
+    # Deliveries are not ordered: wait for all three, not just the last one sent.
+    wait_until(lambda: {"payment.created", "payment.pending", "payment.success"} <= _event_names(receiver))
     sent = receiver.events("payment.success")[0].json()
     assert sent["id"].startswith("evt_") and isinstance(sent["timestamp"], int)
     assert sent["data"]["payment"]["id"] == payment["id"]
@@ -60,7 +80,7 @@ def test_insufficient_funds_card_and_failing_vpa(api: Api, poller: Poller) -> No
     upi_ok = api.post("/payments", json=payment_body(method="upi", card=None, vpa="success@upi")).json()
 
     assert settled_payment(api, card["id"])["error_code"] == "INSUFFICIENT_FUNDS"
-    assert settled_payment(api, upi["id"])["status"] == "failed"
+    assert settled_payment(api, upi["id"])["error_code"] == "UPI_PAYMENT_FAILED"
     assert settled_payment(api, upi_ok["id"])["status"] == "success"
 
 
@@ -89,6 +109,39 @@ def test_list_payments_newest_first_with_pagination(api: Api) -> None:
     assert [p["id"] for p in page["data"]] == [ids[3], ids[2]]
     assert api.get("/payments", params={"order_id": "o4"}).json()["data"][0]["id"] == ids[4]
     assert api.get("/payments", params={"limit": 500}).status_code == 400
+
+
+def test_list_payments_shows_twenty_by_default(api: Api) -> None:
+    for i in range(21):
+        assert api.post("/payments", json=payment_body(order_id=f"o{i}")).status_code == 201
+
+    page = api.get("/payments").json()
+
+    assert (page["limit"], page["offset"], page["total"], len(page["data"])) == (20, 0, 21, 20)
+    assert page["data"][0]["order_id"] == "o20"  # newest first
+
+
+def test_list_payments_filters_by_status_and_method(api: Api, poller: Poller) -> None:
+    made = {
+        "card-success": payment_body(),
+        "card-failed": payment_body(card={**CARD, "number": "4000000000000002"}),
+        "upi-success": payment_body(method="upi", card=None, vpa="success@upi"),
+        "upi-failed": payment_body(method="upi", card=None, vpa="failure@upi"),
+    }
+    ids = {name: api.post("/payments", json={**body, "order_id": name}).json()["id"] for name, body in made.items()}
+    for payment_id in ids.values():
+        settled_payment(api, payment_id)
+
+    def listed(**params: str) -> set[str]:
+        page = api.get("/payments", params=params).json()
+        assert page["total"] == len(page["data"])
+        return {p["order_id"] for p in page["data"]}
+
+    assert listed(status="success") == {"card-success", "upi-success"}
+    assert listed(status="failed") == {"card-failed", "upi-failed"}
+    assert listed(status="pending") == set()
+    assert listed(method="upi") == {"upi-success", "upi-failed"}
+    assert listed(method="card", status="failed") == {"card-failed"}
 
 
 def test_capture_successful_payment(api: Api, poller: Poller, receiver: Receiver, endpoint: Any) -> None:
@@ -124,3 +177,7 @@ def test_capture_rejects_pending_failed_and_partial(api: Api, pollers: Poller) -
     settled_payment(api, pending["id"])
     partial = api.post(f"/payments/{pending['id']}/capture", json={"amount": 100})
     assert partial.status_code == 400 and partial.json()["error"]["field"] == "amount"
+
+
+def _event_names(receiver: Receiver) -> set[str]:
+    return {r.json()["event"] for r in receiver.events()}

@@ -7,88 +7,43 @@ gateway API and a poller as real processes too (see tests/conftest.py).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 import requests
 
 from shared import db, seed, signing
-from tests.conftest import ROOT, Api, Poller, free_port, payment_body, settled_payment, stop_process, wait_until
+from tests.conftest import (
+    NODE,
+    ROOT,
+    Api,
+    MerchantReceiver,
+    Poller,
+    create_endpoint,
+    free_port,
+    payment_body,
+    require,
+    settled_payment,
+    wait_until,
+)
 
-NODE = shutil.which("node")
 MERCHANT_DIR = ROOT / "test-merchant"
-
-pytestmark = pytest.mark.skipif(NODE is None, reason="node is not on PATH: test-merchant/ is a Node.js server")
-
-
-class Merchant:
-    """One ``webhook-receiver.js`` process; its stdout goes to a file so a full pipe never blocks it."""
-
-    def __init__(self, port: int, secret: str | None, log_path: Path, extra_env: dict[str, str]) -> None:
-        assert NODE is not None
-        self.port = port
-        self.base = f"http://127.0.0.1:{port}"
-        self.url = f"{self.base}/webhook"
-        self.log_path = log_path
-        env = {key: value for key, value in os.environ.items() if key not in ("WEBHOOK_SECRET", "FAIL_FIRST")}
-        env.update({"PORT": str(port), **extra_env})
-        if secret is not None:
-            env["WEBHOOK_SECRET"] = secret
-        self._log: IO[bytes] = log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [NODE, "webhook-receiver.js"], cwd=MERCHANT_DIR, env=env, stdout=self._log, stderr=subprocess.STDOUT
-        )
-        wait_until(self._up, timeout_s=20)
-
-    def _up(self) -> bool:
-        assert self.proc.poll() is None, f"webhook-receiver.js exited:\n{self.stdout()}"
-        try:
-            return requests.get(f"{self.base}/health", timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-
-    def stdout(self) -> str:
-        return self.log_path.read_text(encoding="utf-8")
-
-    def events(self) -> list[dict[str, Any]]:
-        response = requests.get(f"{self.base}/events", timeout=5)
-        assert response.status_code == 200, response.text
-        return list(response.json()["events"])
-
-    def processed(self, event: str) -> list[dict[str, Any]]:
-        """Entries of ``event`` that were verified and processed (answered 200, not duplicates)."""
-        return [
-            e
-            for e in self.events()
-            if e["event"] == event and e["verified"] and not e["duplicate"] and e["status"] == 200
-        ]
-
-    def post(self, body: bytes, headers: dict[str, str]) -> requests.Response:
-        return requests.post(self.url, data=body, headers={"Content-Type": "application/json", **headers}, timeout=5)
-
-    def stop(self) -> None:
-        stop_process(self.proc, timeout_s=10)
-        self._log.close()
-
-
-StartMerchant = Callable[..., Merchant]
+StartMerchant = Callable[..., MerchantReceiver]
 
 
 @pytest.fixture
 def start_merchant(tmp_path: Path) -> Iterator[StartMerchant]:
     """Start receivers with ``start_merchant(port, secret, **env)``; all are stopped after the test."""
-    started: list[Merchant] = []
+    started: list[MerchantReceiver] = []
 
-    def start(port: int | None = None, secret: str | None = None, **env: str) -> Merchant:
+    def start(port: int | None = None, secret: str | None = None, **env: str) -> MerchantReceiver:
         port = port or free_port()
-        merchant = Merchant(port, secret, tmp_path / f"merchant-{port}.log", env)
+        merchant = MerchantReceiver(port, tmp_path / f"merchant-{port}.log", secret, **env)
         started.append(merchant)
         return merchant
 
@@ -99,19 +54,12 @@ def start_merchant(tmp_path: Path) -> Iterator[StartMerchant]:
             merchant.stop()
 
 
-def _endpoint(api: Api, url: str, events: list[str] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"url": url} if events is None else {"url": url, "events": events}
-    response = api.post("/webhook-endpoints", json=body)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
 def _merchant_with_endpoint(
     api: Api, start_merchant: StartMerchant, events: list[str] | None = None, **env: str
-) -> tuple[Merchant, dict[str, Any]]:
+) -> tuple[MerchantReceiver, dict[str, Any]]:
     """Register the endpoint first: its secret is only known once the gateway has made it."""
     port = free_port()
-    endpoint = _endpoint(api, f"http://127.0.0.1:{port}/webhook", events)
+    endpoint = create_endpoint(api, f"http://127.0.0.1:{port}/webhook", events)
     return start_merchant(port, endpoint["secret"], **env), endpoint
 
 
@@ -144,8 +92,8 @@ def test_payment_success_reaches_the_test_merchant_verified(
     [entry] = wait_until(lambda: merchant.processed("payment.success"))
     assert entry["id"].startswith("evt_")
     assert entry["data"]["payment"]["id"] == payment_id
-    assert f"Verified: payment.success {payment_id}" in merchant.stdout()
-    assert "Forged Request" not in merchant.stdout()
+    assert f"Verified: payment.success {payment_id}" in merchant.output()
+    assert "Forged Request" not in merchant.output()
     assert all(e["verified"] for e in merchant.events())
     wait_until(lambda: _delivery(api, endpoint["id"], "payment.success")["status"] == "success")
 
@@ -163,7 +111,7 @@ def test_refund_processed_reaches_the_test_merchant_verified(
     [entry] = wait_until(lambda: merchant.processed("refund.processed"))
     assert entry["data"]["refund"]["id"] == refund_id
     assert entry["data"]["refund"]["amount"] == 100
-    assert f"Verified: refund.processed {refund_id}" in merchant.stdout()
+    assert f"Verified: refund.processed {refund_id}" in merchant.output()
 
 
 def test_seeded_secret_verifies_end_to_end(api: Api, poller: Poller, start_merchant: StartMerchant) -> None:
@@ -178,8 +126,8 @@ def test_seeded_secret_verifies_end_to_end(api: Api, poller: Poller, start_merch
 
     [entry] = wait_until(lambda: merchant.processed("payment.success"))
     assert entry["data"]["payment"]["id"] == payment_id
-    assert f"Verified: payment.success {payment_id}" in merchant.stdout()
-    assert "whsec_test_abc123" in merchant.stdout().splitlines()[0]
+    assert f"Verified: payment.success {payment_id}" in merchant.output()
+    assert "whsec_test_abc123" in merchant.output().splitlines()[0]
 
 
 def test_forged_request_is_refused(start_merchant: StartMerchant) -> None:
@@ -191,8 +139,8 @@ def test_forged_request_is_refused(start_merchant: StartMerchant) -> None:
 
     assert response.status_code == 401
     assert response.json() == {"error": "invalid signature"}
-    assert "Forged Request" in merchant.stdout()
-    assert "Verified:" not in merchant.stdout()
+    assert "Forged Request" in merchant.output()
+    assert "Verified:" not in merchant.output()
     [entry] = merchant.events()
     assert entry["verified"] is False and entry["id"] == "evt_forged"
     assert merchant.post(body, {"X-Webhook-Signature": "0" * 64}).status_code == 401
@@ -221,7 +169,7 @@ def test_stale_or_future_timestamp_is_refused(start_merchant: StartMerchant) -> 
         assert response.status_code == 401
         assert response.json() == {"error": "stale timestamp"}
 
-    assert merchant.stdout().count("Forged Request") == 2
+    assert merchant.output().count("Forged Request") == 2
     assert merchant.post(body, signing.headers([secret], "evt_stale", int(time.time()), body)).status_code == 200
 
 
@@ -236,7 +184,7 @@ def test_same_event_posted_twice_is_a_duplicate(start_merchant: StartMerchant) -
     assert first.status_code == 200 and first.json()["duplicate"] is False
     assert second.status_code == 200 and second.json()["duplicate"] is True
     assert [e["duplicate"] for e in merchant.events()] == [False, True]
-    assert merchant.stdout().count("Verified: payment.success pay_twice") == 1
+    assert merchant.output().count("Verified: payment.success pay_twice") == 1
 
 
 def test_gateway_redelivery_is_answered_as_a_duplicate(api: Api, poller: Poller, start_merchant: StartMerchant) -> None:
@@ -257,7 +205,7 @@ def test_gateway_redelivery_is_answered_as_a_duplicate(api: Api, poller: Poller,
     manual = wait_until(manual_attempt)
     assert manual["response_code"] == 200
     assert json.loads(manual["response_body"])["duplicate"] is True
-    assert merchant.stdout().count(f"Verified: payment.success {payment_id}") == 1
+    assert merchant.output().count(f"Verified: payment.success {payment_id}") == 1
 
 
 def test_fail_first_makes_the_gateway_retry(api: Api, poller: Poller, start_merchant: StartMerchant) -> None:
@@ -298,6 +246,6 @@ def test_events_can_be_cleared(start_merchant: StartMerchant) -> None:
 
 
 def test_node_unit_tests_pass() -> None:
-    assert NODE is not None
-    result = subprocess.run([NODE, "--test"], cwd=MERCHANT_DIR, capture_output=True, text=True, timeout=300)
+    node = require(NODE, "node is not on PATH: test-merchant/ is a Node.js server")
+    result = subprocess.run([node, "--test"], cwd=MERCHANT_DIR, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]

@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 import requests
 
-from shared import db
-from shared.models import MAX_AMOUNT
-from tests.conftest import API_KEY, CARD, Api, payment_body
+from functions.jobs import process_payment
+from shared.models.payments import MAX_AMOUNT
+from shared.queue import Job
+from tests.conftest import API_KEY, CARD, Api, count, payment_body
 
-WRITTEN_TABLES = ("payments", "events", "webhook_deliveries", "idempotency_keys", "refunds")
+WRITTEN_TABLES = ("payments", "orders", "events", "webhook_deliveries", "idempotency_keys", "refunds")
 MAX_BODY_BYTES = 65536  # the default MAX_BODY_BYTES, which the test server runs with
 UPI = {"method": "upi", "card": None, "vpa": "success@upi"}
 
@@ -30,14 +31,7 @@ def subscribed_endpoint(endpoint: dict[str, Any]) -> dict[str, Any]:
 
 
 def row_counts() -> dict[str, int]:
-    counts = {}
-    with db.transaction() as tx:
-        for table in WRITTEN_TABLES:
-            tx.execute(f"SELECT count(*) AS n FROM {table}")
-            row = tx.fetchone()
-            assert row is not None
-            counts[table] = int(row["n"])
-    return counts
+    return {table: count(f"SELECT count(*) FROM {table}") for table in WRITTEN_TABLES}
 
 
 def assert_nothing_written() -> None:
@@ -419,9 +413,11 @@ def test_wrong_method_is_a_json_405(api: Api, method: str, path: str) -> None:
         ("/payments", {"offset": "-1"}, "offset"),
         ("/payments", {"offset": "abc"}, "offset"),
         ("/payments", {"status": "bogus"}, "status"),
+        ("/payments", {"method": "bogus"}, "method"),
         ("/webhooks", {"status": "bogus"}, "status"),
         ("/webhooks", {"event": "payment.bogus"}, "event"),
         ("/webhooks", {"limit": "0"}, "limit"),
+        ("/webhooks", {"limit": "101"}, "limit"),
         ("/webhooks", {"offset": "x"}, "offset"),
     ],
 )
@@ -462,6 +458,20 @@ def refund_rows() -> int:
     return row_counts()["refunds"]
 
 
+@pytest.fixture
+def successful_payment(pending_payment: dict[str, Any]) -> dict[str, Any]:
+    """A payment that can be refunded, so a refund request is judged on its body alone."""
+    process_payment.run(Job(id="j", type="process_payment", ref_id=pending_payment["id"], attempt=1))
+    return pending_payment
+
+
+def test_a_valid_refund_of_the_successful_payment_is_accepted(api: Api, successful_payment: dict[str, Any]) -> None:
+    # The control for the refund tests below: the same payment takes a well-formed refund.
+    response = api.post(f"/payments/{successful_payment['id']}/refunds", json={"amount": 100, "reason": "r"})
+
+    assert response.status_code == 201, response.text
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -476,27 +486,32 @@ def refund_rows() -> int:
         pytest.param({}, id="missing"),
     ],
 )
-def test_refund_with_invalid_amount_is_rejected(api: Api, pending_payment: dict[str, Any], body: Any) -> None:
-    response = api.post(f"/payments/{pending_payment['id']}/refunds", json=body)
+def test_refund_with_invalid_amount_is_rejected(api: Api, successful_payment: dict[str, Any], body: Any) -> None:
+    response = api.post(f"/payments/{successful_payment['id']}/refunds", json=body)
 
     assert assert_error(response, 400)["field"] == "amount"
     assert refund_rows() == 0
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "field"),
     [
-        pytest.param(b"", id="empty"),
-        pytest.param(b"{", id="malformed"),
-        pytest.param(b"[]", id="array"),
-        pytest.param(b'{"amount": 100, "reason": "r", "extra": 1}', id="unknown-field"),
-        pytest.param(b'{"amount": 100, "reason": "' + b"r" * 256 + b'"}', id="reason-too-long"),
+        pytest.param(b"", None, id="empty"),
+        pytest.param(b"{", None, id="malformed"),
+        pytest.param(b"[]", None, id="array"),
+        pytest.param(b'{"amount": 100, "reason": "r", "extra": 1}', "extra", id="unknown-field"),
+        pytest.param(b'{"amount": 100, "reason": "' + b"r" * 256 + b'"}', "reason", id="reason-too-long"),
+        pytest.param(b'{"amount": 100, "reason": 7}', "reason", id="reason-not-text"),
     ],
 )
-def test_refund_with_invalid_body_is_rejected(api: Api, pending_payment: dict[str, Any], body: bytes) -> None:
-    response = api.post(f"/payments/{pending_payment['id']}/refunds", data=body)
+def test_refund_with_invalid_body_is_rejected(
+    api: Api, successful_payment: dict[str, Any], body: bytes, field: str | None
+) -> None:
+    response = api.post(f"/payments/{successful_payment['id']}/refunds", data=body)
 
-    assert_error(response, 400)
+    error = assert_error(response, 400)
+    assert error["field"] == field, error
+    assert "pending" not in error["description"]  # rejected for its body, not for the payment
     assert refund_rows() == 0
 
 

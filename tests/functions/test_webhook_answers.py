@@ -8,7 +8,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from tests.conftest import Api, Poller, payment_body, wait_until
+from tests.conftest import Api, Poller, create_endpoint, payment_body, wait_until
 from tests.shared.test_webhook_answers import MAX_S, RawReceiver, ok_with, reply, trickle
 
 # Three attempts half a second apart, each with a 2 s deadline.
@@ -16,9 +16,7 @@ SCHEDULE = {"WEBHOOK_RETRY_INTERVALS": "0,0.5,0.5", "WEBHOOK_TIMEOUT_S": "2", "W
 
 
 def _endpoint(api: Api, url: str) -> str:
-    response = api.post("/webhook-endpoints", json={"url": url, "events": ["payment.success"]})
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+    return str(create_endpoint(api, url, ["payment.success"])["id"])
 
 
 def _settled(api: Api, endpoint_id: str) -> dict[str, Any] | None:

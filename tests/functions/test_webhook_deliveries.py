@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
 import subprocess
-import time
 from typing import Any
 
 import pytest
 from standardwebhooks.webhooks import Webhook
 
 from shared import db, seed
-from tests.conftest import Api, Poller, Receiver, payment_body, wait_until
+from shared.config import settings
+from tests.conftest import Api, Poller, Receiver, count, create_endpoint, payment_body, wait_until
 
-
-def _endpoint(api: Api, url: str, events: list[str] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"url": url}
-    if events is not None:
-        body["events"] = events
-    response = api.post("/webhook-endpoints", json=body)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
+# Short waits between attempts (the README's test schedule is 0, 5, 10, 15, 20 s; tests/shared/test_webhooks.py
+# pins it), so a whole schedule runs in seconds.
+FAST_SCHEDULE = {"WEBHOOK_RETRY_INTERVALS": "0,1,2,3,4"}
 
 
 def _deliveries(api: Api, **params: Any) -> list[dict[str, Any]]:
@@ -37,7 +33,7 @@ def _delivery_in(api: Api, endpoint_id: str, status: str) -> dict[str, Any] | No
 
 
 def test_delivery_is_signed_both_ways(api: Api, poller: Poller, receiver: Receiver) -> None:
-    secret = _endpoint(api, receiver.url, ["payment.success"])["secret"]
+    secret = create_endpoint(api, receiver.url, ["payment.success"])["secret"]
     api.post("/payments", json=payment_body())
 
     [request] = wait_until(lambda: receiver.events("payment.success"))
@@ -81,7 +77,7 @@ def test_seeded_secret_verifies_with_standard_webhooks(api: Api, poller: Poller,
 
 
 def test_tampered_body_fails_verification(api: Api, poller: Poller, receiver: Receiver) -> None:
-    secret = _endpoint(api, receiver.url, ["payment.success"])["secret"]
+    secret = create_endpoint(api, receiver.url, ["payment.success"])["secret"]
     api.post("/payments", json=payment_body())
     [request] = wait_until(lambda: receiver.events("payment.success"))
 
@@ -93,13 +89,13 @@ def test_tampered_body_fails_verification(api: Api, poller: Poller, receiver: Re
 
 
 def test_every_payment_event_is_delivered_once_per_endpoint(api: Api, poller: Poller, receiver: Receiver) -> None:
-    _endpoint(api, receiver.url)
+    create_endpoint(api, receiver.url)
     other = Receiver()
     try:
-        _endpoint(api, other.url)
+        create_endpoint(api, other.url)
         payment = api.post("/payments", json=payment_body()).json()
-        wait_until(lambda: receiver.events("payment.success") and other.events("payment.success"))
-        time.sleep(0.3)
+        # An attempt is recorded after its receiver answered: once all six are, nothing more is coming.
+        wait_until(lambda: count("SELECT count(*) FROM webhook_deliveries WHERE status = 'success'") == 6)
         for r in (receiver, other):
             names = sorted(x.json()["event"] for x in r.events())
             assert names == ["payment.created", "payment.pending", "payment.success"]
@@ -108,50 +104,63 @@ def test_every_payment_event_is_delivered_once_per_endpoint(api: Api, poller: Po
         other.close()
 
 
-def test_receiver_failing_twice_then_succeeding_gets_three_attempts_and_one_failing_for_ever_is_failed(
-    api: Api, poller: Poller, receiver: Receiver
+def _attempted_at(attempt: dict[str, Any]) -> dt.datetime:
+    return dt.datetime.fromisoformat(attempt["attempted_at"].replace("Z", "+00:00"))
+
+
+def test_a_receiver_failing_twice_then_succeeding_gets_three_attempts_on_the_schedule(
+    api: Api, pollers: Poller, receiver: Receiver
 ) -> None:
-    """Both on the test schedule (immediately, 5 s, 10 s, 15 s, 20 s), run side by side."""
-    flaky = _endpoint(api, receiver.url, ["payment.success"])
+    pollers.start(**FAST_SCHEDULE)
+    endpoint = create_endpoint(api, receiver.url, ["payment.success"])
     receiver.statuses = [500, 500]
-    broken_receiver = Receiver()
-    broken_receiver.default_status = 503
-    try:
-        broken = _endpoint(api, broken_receiver.url, ["payment.success"])
-        api.post("/payments", json=payment_body())
+    api.post("/payments", json=payment_body())
 
-        ok = wait_until(lambda: _delivery_in(api, flaky["id"], "success"), timeout_s=25)
-        assert ok["attempts"] == 3 and ok["response_code"] == 200
-        times = [
-            time.mktime(time.strptime(a["attempted_at"][:19], "%Y-%m-%dT%H:%M:%S"))
-            for a in api.get(f"/webhooks/{ok['id']}").json()["attempt_log"]
-        ]
-        # The test schedule waits 5 s, then 10 s (generous bounds: a busy machine runs a little late).
-        assert 4 <= times[1] - times[0] <= 9 and 9 <= times[2] - times[1] <= 14
-        assert len(receiver.events("payment.success")) == 3
+    delivery = wait_until(lambda: _delivery_in(api, endpoint["id"], "success"), timeout_s=30)
 
-        failed = wait_until(lambda: _delivery_in(api, broken["id"], "failed"), timeout_s=60)
-        assert failed["attempts"] == 5 and failed["response_code"] == 503 and failed["next_retry_at"] is None
-        detail = api.get(f"/webhooks/{failed['id']}").json()
-        assert [a["response_code"] for a in detail["attempt_log"]] == [503] * 5
-        assert all(a["trigger"] == "scheduled" and a["duration_ms"] >= 0 for a in detail["attempt_log"])
-        assert json.loads(detail["attempt_log"][0]["response_body"])["status"] == 503
+    assert (delivery["attempts"], delivery["response_code"], delivery["next_retry_at"]) == (3, 200, None)
+    log = api.get(f"/webhooks/{delivery['id']}").json()["attempt_log"]
+    assert [(a["trigger"], a["response_code"]) for a in log] == [
+        ("scheduled", 500),
+        ("scheduled", 500),
+        ("scheduled", 200),
+    ]
+    # Never early: each retry waits at least its interval (1 s, then 2 s) after the attempt before it.
+    starts = [_attempted_at(a) for a in log]
+    assert starts[1] - starts[0] >= dt.timedelta(seconds=1) and starts[2] - starts[1] >= dt.timedelta(seconds=2)
+    assert len(receiver.events("payment.success")) == 3
+    assert len({r.headers["webhook-id"] for r in receiver.events()}) == 1  # one event id, so receivers de-duplicate
 
-        broken_receiver.default_status = 200
-        retry = api.post(f"/webhooks/{failed['id']}/retry")
-        assert retry.status_code == 202 and retry.json()["status"] == "pending"
-        done = wait_until(lambda: _delivery_in(api, broken["id"], "success"), timeout_s=10)
-        assert done["attempts"] == 6
-        last = api.get(f"/webhooks/{done['id']}").json()["attempt_log"][-1]
-        assert last["trigger"] == "manual" and last["response_code"] == 200
-        ids = {r.headers["webhook-id"] for r in broken_receiver.events()}
-        assert len(ids) == 1  # same event id on every attempt, so receivers can de-duplicate
-    finally:
-        broken_receiver.close()
+
+def test_a_receiver_failing_every_attempt_is_failed_after_the_schedule_and_a_manual_retry_revives_it(
+    api: Api, pollers: Poller, receiver: Receiver
+) -> None:
+    pollers.start(**FAST_SCHEDULE)
+    receiver.default_status = 503
+    endpoint = create_endpoint(api, receiver.url, ["payment.success"])
+    api.post("/payments", json=payment_body())
+
+    failed = wait_until(lambda: _delivery_in(api, endpoint["id"], "failed"), timeout_s=40)
+
+    assert (failed["attempts"], failed["response_code"], failed["next_retry_at"]) == (5, 503, None)
+    detail = api.get(f"/webhooks/{failed['id']}").json()
+    assert [a["response_code"] for a in detail["attempt_log"]] == [503] * 5
+    assert all(a["trigger"] == "scheduled" and a["duration_ms"] >= 0 for a in detail["attempt_log"])
+    assert json.loads(detail["attempt_log"][0]["response_body"])["status"] == 503
+
+    receiver.default_status = 200
+    retry = api.post(f"/webhooks/{failed['id']}/retry")
+
+    assert retry.status_code == 202 and retry.json()["status"] == "pending"
+    done = wait_until(lambda: _delivery_in(api, endpoint["id"], "success"))
+    assert done["attempts"] == 6
+    last = api.get(f"/webhooks/{done['id']}").json()["attempt_log"][-1]
+    assert last["trigger"] == "manual" and last["response_code"] == 200
+    assert len({r.headers["webhook-id"] for r in receiver.events()}) == 1
 
 
 def test_manual_retry_of_a_successful_delivery_sends_it_again(api: Api, poller: Poller, receiver: Receiver) -> None:
-    endpoint = _endpoint(api, receiver.url, ["payment.success"])
+    endpoint = create_endpoint(api, receiver.url, ["payment.success"])
     api.post("/payments", json=payment_body())
     delivery = wait_until(lambda: _delivery_in(api, endpoint["id"], "success"))
 
@@ -163,8 +172,8 @@ def test_manual_retry_of_a_successful_delivery_sends_it_again(api: Api, poller: 
 
 def test_redirect_and_unreachable_receiver_are_failed_attempts(api: Api, poller: Poller, receiver: Receiver) -> None:
     receiver.default_status = 302
-    redirecting = _endpoint(api, receiver.url, ["payment.created"])
-    closed = _endpoint(api, "http://127.0.0.1:1/webhook", ["payment.created"])
+    redirecting = create_endpoint(api, receiver.url, ["payment.created"])
+    closed = create_endpoint(api, "http://127.0.0.1:1/webhook", ["payment.created"])
     api.post("/payments", json=payment_body())
 
     def first_attempt(endpoint_id: str) -> dict[str, Any] | None:
@@ -179,7 +188,7 @@ def test_redirect_and_unreachable_receiver_are_failed_attempts(api: Api, poller:
 
 
 def test_delivery_log_filters_and_pagination(api: Api, poller: Poller, receiver: Receiver) -> None:
-    endpoint = _endpoint(api, receiver.url)
+    endpoint = create_endpoint(api, receiver.url)
     for i in range(3):
         api.post("/payments", json=payment_body(order_id=f"o{i}"))
     wait_until(lambda: len(_deliveries(api, status="success", limit=100)) == 9)
@@ -191,6 +200,8 @@ def test_delivery_log_filters_and_pagination(api: Api, poller: Poller, receiver:
     assert len(_deliveries(api, endpoint_id=endpoint["id"], limit=100)) == 9
     assert _deliveries(api, status="failed") == []
     row = page["data"][0]
+    assert [d["id"] for d in _deliveries(api, event_id=row["event_id"])] == [row["id"]]
+    assert _deliveries(api, event_id="evt_unknown") == []
     assert set(row) >= {
         "id",
         "endpoint_id",
@@ -206,7 +217,7 @@ def test_delivery_log_filters_and_pagination(api: Api, poller: Poller, receiver:
 
 
 def test_another_merchants_delivery_is_not_found(api: Api, other_api: Api, poller: Poller, receiver: Receiver) -> None:
-    endpoint = _endpoint(api, receiver.url, ["payment.created"])
+    endpoint = create_endpoint(api, receiver.url, ["payment.created"])
     api.post("/payments", json=payment_body())
     delivery = wait_until(lambda: _delivery_in(api, endpoint["id"], "success"))
 
@@ -215,27 +226,30 @@ def test_another_merchants_delivery_is_not_found(api: Api, other_api: Api, polle
     assert other_api.get("/webhooks").json()["total"] == 0
 
 
-def test_slow_endpoint_does_not_hold_up_others(api: Api, poller: Poller, receiver: Receiver) -> None:
+def test_a_slow_endpoint_holds_only_its_own_slots_and_others_are_delivered_meanwhile(
+    api: Api, poller: Poller, receiver: Receiver
+) -> None:
     slow = Receiver()
-    slow.delay_s = 3
+    slow.delay_s = 5  # answers, but long after the others (and within the 10 s attempt timeout)
     try:
-        slow_endpoint = _endpoint(api, slow.url)
-        _endpoint(api, receiver.url, ["payment.success"])
+        create_endpoint(api, slow.url)  # 30 deliveries: more than the webhook lane's 16 threads
+        create_endpoint(api, receiver.url, ["payment.success"])
         for i in range(10):
             api.post("/payments", json=payment_body(order_id=f"o{i}"))
 
-        wait_until(lambda: len(receiver.events("payment.success")) == 10, timeout_s=10)
-        # The slow endpoint (30 deliveries, 3 s each) is nowhere near done, yet nothing else waited for it.
-        assert len(_deliveries(api, endpoint_id=slow_endpoint["id"], status="success", limit=100)) < 30
+        wait_until(lambda: len(receiver.events("payment.success")) == 10, timeout_s=30)
+
+        # Without per-endpoint slots the slow endpoint's deliveries would take every thread of the lane.
+        assert 1 <= slow.most_in_flight <= settings().webhook_endpoint_concurrency
     finally:
         slow.close()
 
 
 def test_test_event_goes_to_that_endpoint_only(api: Api, poller: Poller, receiver: Receiver) -> None:
-    endpoint = _endpoint(api, receiver.url, ["refund.processed"])
+    endpoint = create_endpoint(api, receiver.url, ["refund.processed"])
     other = Receiver()
     try:
-        _endpoint(api, other.url)
+        create_endpoint(api, other.url)
         response = api.post(f"/webhook-endpoints/{endpoint['id']}/test")
 
         assert response.status_code == 202 and response.json()["event"] == "webhook.test"
@@ -251,7 +265,7 @@ def test_test_event_goes_to_that_endpoint_only(api: Api, poller: Poller, receive
 
 
 def test_test_event_to_a_disabled_endpoint_is_refused(api: Api, receiver: Receiver) -> None:
-    endpoint = _endpoint(api, receiver.url)
+    endpoint = create_endpoint(api, receiver.url)
     api.patch(f"/webhook-endpoints/{endpoint['id']}", json={"enabled": False})
 
     response = api.post(f"/webhook-endpoints/{endpoint['id']}/test")

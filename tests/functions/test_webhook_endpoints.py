@@ -14,8 +14,18 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from shared import db, signing, webhooks
 from shared.config import Settings
 from shared.errors import InvalidRequest
-from shared.models import EVENT_TYPES
-from tests.conftest import Api, Poller, Receiver, payment_body, running_api, settled_payment, wait_until
+from shared.models.events import EventType
+from tests.conftest import (
+    Api,
+    Poller,
+    Receiver,
+    count,
+    create_endpoint,
+    payment_body,
+    running_api,
+    settled_payment,
+    wait_until,
+)
 
 PRODUCTION = Settings.from_env({"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEY": "x", "GATEWAY_ENCRYPTION_KEY": "e"})
 TEST = Settings.from_env({"GATEWAY_ENV": "test", "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"})
@@ -29,23 +39,17 @@ ENDPOINT_KEYS = {
     "enabled",
     "description",
     "secret",
+    "disabled_reason",
+    "disabled_at",
+    "consecutive_failures",
+    "failing_since",
     "created_at",
     "updated_at",
 }
 
 
-def create_endpoint(api: Api, url: str, **fields: Any) -> dict[str, Any]:
-    response = api.post("/webhook-endpoints", json={"url": url, **fields})
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
 def endpoint_rows() -> int:
-    with db.transaction() as tx:
-        tx.execute("SELECT count(*) AS n FROM webhook_endpoints")
-        row = tx.fetchone()
-    assert row is not None
-    return int(row["n"])
+    return count("SELECT count(*) FROM webhook_endpoints")
 
 
 def delivered_event_types(endpoint_id: str) -> list[str]:
@@ -85,7 +89,7 @@ def test_create_endpoint_returns_it_with_the_full_secret_and_every_event(api: Ap
     assert set(body) == ENDPOINT_KEYS
     assert body["id"].startswith("we_") and body["entity"] == "webhook_endpoint"
     assert body["url"] == receiver.url
-    assert sorted(body["events"]) == sorted(EVENT_TYPES) and len(body["events"]) == 8
+    assert sorted(body["events"]) == sorted(EventType) and len(body["events"]) == len(EventType)
     assert body["enabled"] is True
     assert body["description"] == "orders service"
     assert body["secret"].startswith("whsec_")
@@ -187,12 +191,20 @@ def test_get_endpoint_masks_the_secret_unless_revealed(api: Api, endpoint: dict[
     }
 
 
-@pytest.mark.parametrize("value", ["false", "1", "TRUE", "yes", ""])
-def test_only_reveal_secret_true_reveals_the_secret(api: Api, endpoint: dict[str, Any], value: str) -> None:
-    response = api.get(f"/webhook-endpoints/{endpoint['id']}", params={"reveal_secret": value})
+def test_reveal_secret_false_masks_the_secret(api: Api, endpoint: dict[str, Any]) -> None:
+    response = api.get(f"/webhook-endpoints/{endpoint['id']}", params={"reveal_secret": "false"})
 
     assert response.status_code == 200
     assert_masked(response.json()["secret"], endpoint["secret"])
+
+
+@pytest.mark.parametrize("value", ["1", "TRUE", "yes", ""])
+def test_reveal_secret_is_true_or_false_and_nothing_else(api: Api, endpoint: dict[str, Any], value: str) -> None:
+    # Refused rather than read as false: a caller who sent "1" meant to see the secret.
+    response = api.get(f"/webhook-endpoints/{endpoint['id']}", params={"reveal_secret": value})
+
+    assert response.status_code == 400 and response.json()["error"]["field"] == "reveal_secret"
+    assert endpoint["secret"] not in response.text
 
 
 @pytest.mark.parametrize("endpoint_id", ["we_doesnotexist", "whd_abc", "x" * 300, "we_%27%3B"])
@@ -311,6 +323,24 @@ def test_deleted_endpoint_is_gone_from_every_route(api: Api, endpoint: dict[str,
     ):
         assert again.status_code == 404, again.text
         assert again.json()["error"]["code"] == "NOT_FOUND_ERROR"
+
+
+def test_a_deleted_endpoints_delivery_log_stays_readable(
+    api: Api, poller: Poller, endpoint: dict[str, Any], receiver: Receiver
+) -> None:
+    api.post("/payments", json=payment_body())
+    wait_until(lambda: count("SELECT count(*) FROM webhook_deliveries WHERE status = 'success'") == 3)
+    before = api.get("/webhooks", params={"endpoint_id": endpoint["id"]}).json()
+
+    assert api.delete(f"/webhook-endpoints/{endpoint['id']}").status_code == 200
+
+    after = api.get("/webhooks", params={"endpoint_id": endpoint["id"]}).json()
+    assert after == before and after["total"] == 3
+    for delivery in after["data"]:
+        detail = api.get(f"/webhooks/{delivery['id']}")
+        assert detail.status_code == 200, detail.text
+        assert detail.json()["endpoint_id"] == endpoint["id"] and len(detail.json()["attempt_log"]) == 1
+        assert detail.json()["payload"]["event"] == delivery["event"]
 
 
 def test_rotate_secret_returns_a_new_full_secret(api: Api, endpoint: dict[str, Any]) -> None:
@@ -448,6 +478,28 @@ def test_after_rotation_deliveries_are_signed_with_the_new_and_the_old_secret(
         Webhook(signing.new_secret()).verify(sent.body, headers)
 
 
+def test_after_the_overlap_only_the_new_secret_signs(
+    api: Api, poller: Poller, endpoint: dict[str, Any], receiver: Receiver
+) -> None:
+    old_secret = endpoint["secret"]
+    new_secret = api.post(f"/webhook-endpoints/{endpoint['id']}/rotate-secret").json()["secret"]
+    with db.transaction() as tx:  # the 24 hours of overlap are over
+        tx.execute(
+            "UPDATE webhook_endpoints SET previous_secret_expires_at = now() - interval '1 second' WHERE id = %s",
+            (endpoint["id"],),
+        )
+
+    api.post("/payments", json=payment_body())
+    sent = wait_until(lambda: receiver.events("payment.created"))[0]
+
+    headers = lower_keys(sent.headers)
+    assert " " not in headers["webhook-signature"]  # one signature
+    assert Webhook(new_secret).verify(sent.body, headers)["event"] == "payment.created"
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old_secret).verify(sent.body, headers)
+    assert headers["x-webhook-signature"] == hmac.new(new_secret.encode(), sent.body, hashlib.sha256).hexdigest()
+
+
 # ---- private targets are refused unless WEBHOOK_ALLOW_PRIVATE_TARGETS=true -----------------
 
 PRIVATE_URLS = [
@@ -559,9 +611,24 @@ def default_api_url(database: None) -> Iterator[str]:
         yield base
 
 
+@pytest.fixture(scope="module")
+def production_api_url(database: None) -> Iterator[str]:
+    """An API server in production mode (with the development keys, so the seeded API key still works)."""
+    with running_api(
+        GATEWAY_ENV="production",
+        GATEWAY_SECRET_KEY="local-development-secret-key",
+        GATEWAY_ENCRYPTION_KEY="local-development-encryption-key",
+        WEBHOOK_ALLOW_PRIVATE_TARGETS="false",
+    ) as base:
+        yield base
+
+
+@pytest.mark.parametrize("server", ["default_api_url", "production_api_url"])
 @pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://localhost:4000/webhook"])
-def test_a_server_with_default_settings_refuses_private_targets_over_the_api(default_api_url: str, url: str) -> None:
-    api = Api(default_api_url)
+def test_a_deployed_server_refuses_private_targets_on_create_and_update(
+    request: pytest.FixtureRequest, server: str, url: str
+) -> None:
+    api = Api(request.getfixturevalue(server))
     created = api.post("/webhook-endpoints", json={"url": url})
     endpoint = api.post("/webhook-endpoints", json={"url": "https://1.1.1.1/hook"}).json()
     patched = api.patch(f"/webhook-endpoints/{endpoint['id']}", json={"url": url})

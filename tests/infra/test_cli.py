@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from infra import cli
-from tests.conftest import ROOT, Receiver, payment_body, scalar
+from tests.conftest import ROOT, Receiver, count, payment_body, scalar, wait_until
 
 KEY = "key_test_123"
 
@@ -80,8 +80,12 @@ def test_every_handler_runs_by_itself(capsys: pytest.CaptureFixture[str], receiv
         == 202
     )
     assert invoke(capsys, "send_test_webhook", {"api_key": KEY, "params": we})["status"] == 202
-    gateway(capsys, "invoke", "poll_jobs", "--seconds", "1")  # drains every delivery queued above
-    assert scalar("SELECT count(*) FROM webhook_deliveries WHERE status <> 'success'") == 0
+
+    def drained() -> bool:
+        gateway(capsys, "invoke", "poll_jobs", "--seconds", "1")  # the scheduled poller, a second at a time
+        return count("SELECT count(*) FROM webhook_deliveries WHERE status <> 'success'") == 0
+
+    wait_until(drained)  # every delivery queued above
 
     assert invoke(capsys, "list_webhook_endpoints", {"api_key": KEY})["body"]["total"] == 1
     assert invoke(capsys, "get_webhook_endpoint", {"api_key": KEY, "params": we})["status"] == 200

@@ -1,8 +1,12 @@
+"""Card rules: the network from the number's prefix, Luhn, normalising, CVV length."""
+
 from __future__ import annotations
 
 import pytest
 
 from shared import cards
+
+pytestmark = pytest.mark.static
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,12 @@
+"""Settings: defaults, the two retry schedules, production's secrets, and bad values failing loudly."""
+
 from __future__ import annotations
 
 import pytest
 
 from shared.config import PRODUCTION_RETRY_INTERVALS_S, TEST_RETRY_INTERVALS_S, ConfigError, Settings
+
+pytestmark = pytest.mark.static
 
 
 def test_defaults_suit_a_local_machine() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -13,6 +14,7 @@ from shared.config import settings
 from shared.errors import NotFound, UpstreamUnavailable
 from shared.job_types import MONEY, WEBHOOKS
 from shared.queue import CrashRetry, FollowUp, Job, Queue, execute
+from tests.conftest import wait_until
 
 
 @pytest.fixture
@@ -72,12 +74,12 @@ def test_same_work_enqueued_twice_is_one_job(queue: Queue) -> None:
 
 
 def test_delayed_job_waits_until_due(queue: Queue) -> None:
-    queue.enqueue([FollowUp("process_refund", "rfnd_1", delay_s=0.3)])
+    queue.enqueue([FollowUp("process_refund", "rfnd_1", delay_s=2)])
 
     assert queue.claim(MONEY, 10, lease_s=30) == []
-    assert 0 < (queue.next_due_in_s(MONEY) or 0) <= 0.3
-    time.sleep(0.35)
-    assert len(queue.claim(MONEY, 10, lease_s=30)) == 1
+    assert 0 < (queue.next_due_in_s(MONEY) or 0) <= 2
+    [job] = wait_until(lambda: queue.claim(MONEY, 10, lease_s=30))
+    assert job.ref_id == "rfnd_1"
 
 
 def test_earlier_enqueue_wins_over_later(queue: Queue) -> None:
@@ -91,8 +93,7 @@ def test_expired_lease_returns_job_to_due(queue: Queue) -> None:
     queue.enqueue([FollowUp("process_payment", "pay_1")])
     assert queue.claim(MONEY, 10, lease_s=0.1)
 
-    time.sleep(0.15)
-    again = queue.claim(MONEY, 10, lease_s=30)
+    again = wait_until(lambda: queue.claim(MONEY, 10, lease_s=30))
 
     assert [j.attempt for j in again] == [2]
 
@@ -100,8 +101,7 @@ def test_expired_lease_returns_job_to_due(queue: Queue) -> None:
 def test_stale_lease_holder_cannot_ack_the_new_holders_job(queue: Queue) -> None:
     queue.enqueue([FollowUp("process_payment", "pay_1")])
     [stale] = queue.claim(MONEY, 10, lease_s=0.05)
-    time.sleep(0.1)
-    [current] = queue.claim(MONEY, 10, lease_s=30)
+    [current] = wait_until(lambda: queue.claim(MONEY, 10, lease_s=30))
 
     queue.complete(stale)
 
@@ -205,12 +205,19 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
     assert 30 <= policy.backoff_s(10) <= 60
 
 
-def test_enqueue_wakes_a_blocked_poller(queue: Queue) -> None:
-    started = time.monotonic()
-    queue.enqueue([FollowUp("process_payment", "pay_1")])
-    queue.wait_for_work(MONEY, 5)
+def _waiting(queue: Queue, lane: str) -> threading.Thread:
+    """A poller's idle wait on ``lane``, for far longer than any test: only an enqueue can end it soon."""
+    waiter = threading.Thread(target=queue.wait_for_work, args=(lane, 600), daemon=True)
+    waiter.start()
+    return waiter
 
-    assert time.monotonic() - started < 1
+
+def test_enqueue_wakes_a_blocked_poller(queue: Queue) -> None:
+    waiter = _waiting(queue, MONEY)
+
+    queue.enqueue([FollowUp("process_payment", "pay_1")])
+
+    wait_until(lambda: not waiter.is_alive())
 
 
 def test_unreachable_redis_raises_upstream_unavailable() -> None:
@@ -229,11 +236,11 @@ def test_lanes_are_claimed_apart(queue: Queue) -> None:
 
 
 def test_enqueue_wakes_only_the_lanes_it_fills(queue: Queue) -> None:
+    waiter = _waiting(queue, WEBHOOKS)
+
     queue.enqueue([FollowUp("deliver_webhook", "whd_1")])
 
-    started = time.monotonic()
-    queue.wait_for_work(WEBHOOKS, 5)
-    assert time.monotonic() - started < 1
+    wait_until(lambda: not waiter.is_alive())
     assert queue.redis.llen(keys.lane_wake(MONEY)) == 0
 
 

@@ -38,6 +38,8 @@ export const webhooksApi = {
   deleteEndpoint: (c: ApiConfig, endpointId: string) => apiRequest<Schemas["DeletedWebhookEndpoint"]>(c, "DELETE", `/webhook-endpoints/${id(endpointId)}`),
   rotateSecret: (c: ApiConfig, endpointId: string) => apiRequest<Endpoint>(c, "POST", `/webhook-endpoints/${id(endpointId)}/rotate-secret`),
   sendTest: (c: ApiConfig, endpointId: string) => apiRequest<Delivery>(c, "POST", `/webhook-endpoints/${id(endpointId)}/test`),
+  recoverDeliveries: (c: ApiConfig, endpointId: string, body: Schemas["RecoverWebhookDeliveries"]) =>
+    apiRequest<Schemas["WebhookRecovery"]>(c, "POST", `/webhook-endpoints/${id(endpointId)}/recover`, { body }),
   listDeliveries: (c: ApiConfig, f: DeliveryFilter) => {
     const query = new URLSearchParams({ limit: String(f.limit), offset: String(f.offset) });
     if (f.status) query.set("status", f.status);

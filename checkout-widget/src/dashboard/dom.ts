@@ -26,7 +26,7 @@ export function append(node: Node, children: Child[]): void {
 
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const node = document.getElementById(id);
-  if (!node) throw new Error(`dashboard-webhooks.html is missing #${id}`);
+  if (!node) throw new Error(`${location.pathname} is missing #${id}`);
   return node as T;
 }
 

@@ -1,4 +1,8 @@
-/** The endpoints panel: list, add (with event selection), enable/disable, secrets, test event, delete. */
+/**
+ * The endpoints panel: list, add (with event selection), enable/disable, secrets, test event,
+ * delete; health (why the gateway disabled an endpoint, with a one-click re-enable) and recovering
+ * failed deliveries.
+ */
 
 import { ApiError } from "../api";
 import { EVENT_TYPES, type Endpoint, webhooksApi } from "./api";
@@ -6,7 +10,18 @@ import { byId, h } from "./dom";
 import { absoluteTime, relativeTime } from "./format";
 import type { Shell } from "./shell";
 
-type Action = "toggle" | "reveal" | "rotate" | "test" | "delete";
+type Action = "toggle" | "reenable" | "reveal" | "rotate" | "test" | "recover" | "delete";
+
+/** How far back "Recover failed deliveries" goes; the API takes at most 30 days. The default covers
+ * an endpoint disabled after 5 days of failures. */
+const RECOVER_WINDOWS: readonly { label: string; hours: number }[] = [
+  { label: "last hour", hours: 1 },
+  { label: "last 24 hours", hours: 24 },
+  { label: "last 3 days", hours: 72 },
+  { label: "last 7 days", hours: 168 },
+  { label: "last 30 days", hours: 720 },
+];
+const DEFAULT_RECOVER_HOURS = 168;
 
 export class EndpointsPanel {
   endpoints: Endpoint[] = [];
@@ -22,6 +37,8 @@ export class EndpointsPanel {
   private readonly eventBoxes: HTMLInputElement[];
   /** Full secrets the merchant asked to see, by endpoint id; masked again on reload of the page. */
   private readonly revealed = new Map<string, string>();
+  /** The recover window chosen per endpoint, in hours, kept across re-renders. */
+  private readonly recoverHours = new Map<string, number>();
 
   constructor(
     private readonly shell: Shell,
@@ -170,15 +187,50 @@ export class EndpointsPanel {
         this.revealed.has(e.id) ? button("reveal", "Hide") : button("reveal", "Reveal"),
         button("rotate", "Rotate secret"),
       ),
+      this.health(e, button),
       h(
         "div",
         { class: "ep-actions" },
         button("test", "Send test event"),
+        e.enabled ? this.recover(e, button) : null,
         button("toggle", e.enabled ? "Disable" : "Enable"),
         button("delete", "Delete", "btn danger-ghost small"),
         h("span", { class: "ep-meta", title: absoluteTime(e.created_at) }, `Added ${relativeTime(e.created_at)} · `, h("code", {}, e.id)),
       ),
     );
+  }
+
+  /** Why the gateway disabled it (with a one-click re-enable), or that it is failing right now. */
+  private health(e: Endpoint, button: (action: Action, label: string, cls?: string) => HTMLElement): HTMLElement | null {
+    if (!e.enabled && e.disabled_reason) {
+      return h(
+        "div",
+        { class: "ep-health disabled", "data-health": "disabled" },
+        h("p", {}, h("strong", {}, "Disabled by the gateway"), ` ${relativeTime(e.disabled_at)}: ${e.disabled_reason}`),
+        button("reenable", "Re-enable", "btn primary small"),
+      );
+    }
+    if (e.enabled && e.consecutive_failures > 0) {
+      const since = e.failing_since ? ` since ${relativeTime(e.failing_since)}` : "";
+      const attempts = e.consecutive_failures === 1 ? "1 failed attempt" : `${e.consecutive_failures} failed attempts in a row`;
+      return h(
+        "div",
+        { class: "ep-health", "data-health": "failing", title: e.failing_since ? absoluteTime(e.failing_since) : "" },
+        h("p", {}, h("strong", {}, "Failing"), `: ${attempts}${since}. An endpoint where nothing succeeds for days is disabled.`),
+      );
+    }
+    return null;
+  }
+
+  private recover(e: Endpoint, button: (action: Action, label: string) => HTMLElement): HTMLElement {
+    const chosen = this.recoverHours.get(e.id) ?? DEFAULT_RECOVER_HOURS;
+    const select = h(
+      "select",
+      { "aria-label": `Recover failed deliveries to ${e.url} from the`, "data-recover-window": e.id },
+      ...RECOVER_WINDOWS.map((w) => h("option", { value: w.hours, selected: w.hours === chosen }, w.label)),
+    );
+    select.addEventListener("change", () => this.recoverHours.set(e.id, Number(select.value)));
+    return h("span", { class: "ep-recover" }, button("recover", "Recover failed deliveries"), select);
   }
 
   private async act(e: Endpoint, action: Action): Promise<void> {
@@ -191,6 +243,11 @@ export class EndpointsPanel {
           await webhooksApi.updateEndpoint(api, e.id, { enabled: !e.enabled });
           this.shell.toast(`${e.enabled ? "Disabled" : "Enabled"} ${e.url}`);
           break;
+        case "reenable":
+          await webhooksApi.updateEndpoint(api, e.id, { enabled: true });
+          this.shell.toast(`Re-enabled ${e.url}`);
+          await this.load(`${e.id}:toggle`); // the Re-enable button is gone: focus stays on the card
+          return;
         case "reveal":
           if (this.revealed.has(e.id)) this.revealed.delete(e.id);
           else this.revealed.set(e.id, (await webhooksApi.revealEndpoint(api, e.id)).secret);
@@ -212,6 +269,23 @@ export class EndpointsPanel {
           this.shell.toast(`Test event sent to ${e.url}`);
           this.onDeliveriesChanged();
           return;
+        case "recover": {
+          const hours = this.recoverHours.get(e.id) ?? DEFAULT_RECOVER_HOURS;
+          const since = new Date(Date.now() - hours * 3600_000);
+          const span = RECOVER_WINDOWS.find((w) => w.hours === hours)?.label ?? `last ${hours} hours`;
+          const ok = await this.shell.confirm({
+            title: "Recover failed deliveries?",
+            text: `Every failed delivery to ${e.url} of an event from the ${span} (since ${absoluteTime(since.toISOString())}) is sent again now.`,
+            action: "Recover",
+          });
+          if (!ok) return;
+          const recovery = await webhooksApi.recoverDeliveries(api, e.id, { since: since.toISOString() });
+          const queued = recovery.requeued === 1 ? "1 failed delivery" : `${recovery.requeued} failed deliveries`;
+          this.shell.toast(`Sending ${queued} again${recovery.has_more ? ". More are left: recover again to send them." : "."}`);
+          this.onDeliveriesChanged();
+          this.list.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(key)}"]`)?.focus();
+          return;
+        }
         case "delete": {
           const ok = await this.shell.confirm({
             title: "Delete this endpoint?",
@@ -229,7 +303,8 @@ export class EndpointsPanel {
       }
       await this.load(key);
     } catch (error) {
-      this.shell.fail(action === "test" ? "send the test event" : `${action} the endpoint`, error, () => void this.act(e, action));
+      const what = action === "test" ? "send the test event" : action === "recover" ? "recover failed deliveries" : `${action} the endpoint`;
+      this.shell.fail(what, error, () => void this.act(e, action));
     }
   }
 }

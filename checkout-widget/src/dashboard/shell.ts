@@ -10,7 +10,8 @@ export interface Shell {
   /** Show a failed call in the banner, with a retry. */
   fail(what: string, error: unknown, retry: () => void): void;
   clearError(): void;
-  confirm(options: { title: string; text: string; action: string }): Promise<boolean>;
+  /** Ask in the modal #confirm dialog; focus goes back where it was when the dialog closes. */
+  confirm(options: { title: string; text: string; action: string; tone?: "danger" | "primary" }): Promise<boolean>;
 }
 
 export function describeError(error: unknown): string {
@@ -57,27 +58,32 @@ export function createShell(getApi: () => ApiConfig | null): Shell {
       if (!banner.hidden) banner.hidden = true;
       retry = null;
     },
-    confirm({ title, text, action }) {
+    confirm({ title, text, action, tone = "danger" }) {
       byId("confirm-title").textContent = title;
       byId("confirm-text").textContent = text;
       const ok = byId<HTMLButtonElement>("confirm-ok");
       const cancel = byId<HTMLButtonElement>("confirm-cancel");
       ok.textContent = action;
+      ok.className = `btn ${tone}`;
+      const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
       return new Promise<boolean>((resolve) => {
         const done = (answer: boolean) => {
           ok.removeEventListener("click", onOk);
           cancel.removeEventListener("click", onCancel);
-          dialog.removeEventListener("close", onClose);
+          dialog.removeEventListener("cancel", onCancel);
           if (dialog.open) dialog.close();
+          // Chromium returns focus by itself, but not every browser does, and not when the
+          // opener was re-rendered meanwhile: then the caller moves focus itself.
+          if (opener?.isConnected && document.activeElement !== opener) opener.focus();
           resolve(answer);
         };
         const onOk = () => done(true);
         const onCancel = () => done(false);
-        // Escape closes a modal <dialog> by itself: that is a "no".
-        const onClose = () => done(false);
+        // Escape is a "no". Its "cancel" event, not "close": "close" is queued, so one left over
+        // from this dialog could reach the next confirmation when it is asked for straight away.
         ok.addEventListener("click", onOk);
         cancel.addEventListener("click", onCancel);
-        dialog.addEventListener("close", onClose);
+        dialog.addEventListener("cancel", onCancel);
         dialog.showModal();
         cancel.focus();
       });

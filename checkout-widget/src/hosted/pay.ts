@@ -7,7 +7,7 @@
  * from that origin, on that channel, that parse, are obeyed.
  */
 
-import { type ApiConfig, ApiError, type CreatePaymentBody, type Payment, createPayment, followPayment } from "../api";
+import { type ApiConfig, ApiError, type CreatePaymentBody, type Payment, apiRequest, createPayment, followPayment } from "../api";
 import {
   type Network,
   caretAfterDigits,
@@ -24,8 +24,15 @@ import {
 } from "../cards";
 import { pageConfig } from "../config";
 import { formatAmount } from "../format";
+import type { components } from "../generated/openapi";
 import { type FocusPosition, type FrameInit, type FrameMessage, type FrameStatus, envelope, parseParentMessage, randomId } from "../messages";
 import type { PaymentMethod } from "../types";
+
+type CheckoutOrder = components["schemas"]["CheckoutOrder"];
+
+// The order is looked up before the form is shown; a gateway that does not answer by then leaves
+// the page's amount in place (see findOrder).
+const ORDER_LOOKUP_TIMEOUT_MS = 8_000;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const node = document.getElementById(id);
@@ -64,11 +71,16 @@ const ui = {
   doneAmount: $("done-amount"),
   doneId: $("done-id"),
   doneButton: $<HTMLButtonElement>("done-button"),
+  paid: $("paid"),
+  paidAmount: $("paid-amount"),
+  paidButton: $<HTMLButtonElement>("paid-button"),
   standalone: $("standalone"),
   status: $("status"),
 };
 
 let init: FrameInit | null = null;
+/** The amount to charge is settled (the order looked up) and the order is not paid yet. */
+let payable = false;
 let method: PaymentMethod = "card";
 let busy = false;
 
@@ -282,7 +294,7 @@ const FIELD_FOR: Record<string, Field | undefined> = {
 async function pay(event: SubmitEvent): Promise<void> {
   event.preventDefault();
   // The button is disabled synchronously below, but a double click can queue two submits first.
-  if (busy || !init) return;
+  if (busy || !init || !payable) return;
   ui.formError.textContent = "";
   if (!validateAll()) return;
   const current = init;
@@ -351,6 +363,7 @@ function focusables(): HTMLElement[] {
 function focus(position: FocusPosition): void {
   if (position === "initial") {
     if (!ui.done.hidden) ui.doneButton.focus();
+    else if (!ui.paid.hidden) ui.paidButton.focus();
     else (method === "card" ? ui.number : ui.vpa).focus();
     return;
   }
@@ -369,17 +382,59 @@ function onKeydown(event: KeyboardEvent): void {
 
 // ---- start --------------------------------------------------------------------------------
 
-function apply(next: FrameInit): void {
+/**
+ * The order `next.orderId` names on the gateway (by id or receipt), or null when there is none (a
+ * free-form order id, as before Orders existed) or the gateway could not say.
+ */
+async function findOrder(next: FrameInit): Promise<CheckoutOrder | null> {
+  const api: ApiConfig = { baseUrl: config.apiBaseUrl, key: next.key };
+  const controller = new AbortController();
+  const timer = window.setTimeout(() => controller.abort(), ORDER_LOOKUP_TIMEOUT_MS);
+  try {
+    const order = await apiRequest<CheckoutOrder>(api, "GET", `/orders/${encodeURIComponent(next.orderId)}/checkout`, { signal: controller.signal });
+    // Checked, as a proxy may answer instead of the gateway; the SDK checks the message again.
+    const ok = Number.isSafeInteger(order?.amount) && order.amount >= 1 && /^[A-Z]{3}$/.test(order?.currency ?? "");
+    return ok && (order.status === "created" || order.status === "attempted" || order.status === "paid") ? order : null;
+  } catch (error) {
+    // Falling back to the page's amount cannot charge the wrong amount for a real order: the
+    // gateway refuses a payment whose amount or currency disagrees with the order it names.
+    if (!(error instanceof ApiError && error.status === 404)) console.warn("Could not look up the order; charging the amount the page gave", error);
+    return null;
+  } finally {
+    window.clearTimeout(timer);
+  }
+}
+
+async function apply(next: FrameInit): Promise<void> {
   init = next;
   if (next.color) document.documentElement.style.setProperty("--accent", next.color);
-  ui.amount.textContent = formatAmount(next.amount, next.currency);
   ui.description.textContent = next.description;
   ui.order.textContent = `Order ${next.orderId}`;
   if (next.prefillName && !ui.name.value) ui.name.value = next.prefillName;
   if (next.prefillVpa && !ui.vpa.value) ui.vpa.value = next.prefillVpa;
   selectMethod(next.method);
+  const order = await findOrder(next);
+  // The gateway's order, not the page, decides what is charged; the SDK warns the merchant's
+  // console when the page asked for something else.
+  if (order) init = { ...next, amount: order.amount, currency: order.currency };
+  post({ type: "order", order: order ? { amount: order.amount, currency: order.currency } : null });
+  const amount = formatAmount(init.amount, init.currency);
+  ui.amount.textContent = amount;
+  if (order?.status === "paid") {
+    ui.summary.hidden = true;
+    ui.checkout.hidden = true;
+    ui.paid.hidden = false;
+    ui.paidAmount.textContent = `${amount} was paid for order ${next.orderId}. There is nothing more to pay.`;
+  } else {
+    payable = true;
+  }
   ui.app.classList.remove("is-loading");
   ui.app.setAttribute("aria-busy", "false");
+  if (order?.status === "paid") {
+    announce("This order is already paid");
+    // The parent focused the first field when it showed the frame; that field is gone now.
+    if (document.hasFocus()) ui.paidButton.focus();
+  }
 }
 
 function onMessage(event: MessageEvent): void {
@@ -388,7 +443,7 @@ function onMessage(event: MessageEvent): void {
   if (!message) return;
   if (message.type === "init") {
     // A second init (say, a script on the merchant's page replaying one) cannot change a checkout under way.
-    if (!init) apply(message.init);
+    if (!init) void apply(message.init);
   } else {
     focus(message.position);
   }
@@ -416,6 +471,7 @@ function start(): void {
     ui.tabs[m].addEventListener("keydown", onTabKeydown);
   }
   ui.doneButton.addEventListener("click", () => post({ type: "close" }));
+  ui.paidButton.addEventListener("click", () => post({ type: "close" }));
   // The body's own height, not the document's: that is at least the iframe's current height and would never shrink.
   new ResizeObserver(() => post({ type: "resize", height: document.body.getBoundingClientRect().height })).observe(document.body);
   post({ type: "ready" });
