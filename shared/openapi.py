@@ -284,7 +284,7 @@ def _webhooks() -> dict[str, Any]:
     return {
         event: {
             "post": {
-                "summary": f"`{event}`",
+                "summary": event,
                 "operationId": f"webhook_{event.replace('.', '_')}",
                 "parameters": signature_headers,
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(model)}}},

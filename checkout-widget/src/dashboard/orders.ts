@@ -43,6 +43,7 @@ export class OrdersPanel {
       this.shell.clearError();
       this.render(page.data);
     } catch (error) {
+      this.body.replaceChildren(h("tr", { class: "loading-row" }, h("td", { colspan: COLUMNS }, "Orders could not be loaded.")));
       this.shell.fail("load orders", error, () => void this.load());
     } finally {
       this.body.setAttribute("aria-busy", "false");

@@ -78,6 +78,8 @@ export class PaymentsPanel {
       this.render(page.data);
       setText(this.updated, `Updated ${new Date().toLocaleTimeString()}`);
     } catch (error) {
+      // Not "Loading…" for ever: the banner says why and offers to try again.
+      this.body.replaceChildren(h("tr", { class: "loading-row" }, h("td", { colspan: 6 }, "Payments could not be loaded.")));
       this.shell.fail("load payments", error, () => void this.load());
     } finally {
       this.body.setAttribute("aria-busy", "false");
