@@ -64,9 +64,16 @@ widget: node-deps
 widget-check: node-deps
 	cd checkout-widget && npm test --silent
 
+# The peers it measures against (Dramatiq, Celery, RQ) and py-spy live in their own git-ignored
+# virtualenv, rebuilt when bench/requirements-peers.txt changes; BENCH_ARGS passes options (--help).
+PEERS_VENV := bench/.venv-peers
 bench: $(STAMP)
+	if [ ! -f $(PEERS_VENV)/.installed ] || [ bench/requirements-peers.txt -nt $(PEERS_VENV)/.installed ]; then \
+	  test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV); \
+	  $(PEERS_VENV)/bin/python -m pip install --quiet -r bench/requirements-peers.txt && touch $(PEERS_VENV)/.installed; \
+	fi
 	$(PY) -m infra.local services
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 # docker-compose.yml for real: every image built, the whole stack up in podman containers, the
 # seed's path, a worker crash and two of each tested end to end, then down -v (tests/compose/).

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.stack import Client
-from bench.stats import CpuSample
+from bench.stats import CpuSample, ProcessCpu
 
 PAYMENTS = "/api/v1/payments"
 CARD = {"number": "4111111111111111", "expiry_month": 12, "expiry_year": 2035, "cvv": "123", "name": "Bench"}
@@ -29,6 +29,8 @@ class ThroughputResult:
     latencies_s: list[float] = field(default_factory=list)  # successful requests only
     statuses: Counter[int] = field(default_factory=Counter)  # 0 = transport error
     cpu: str = ""
+    machine_busy: float | None = None  # fraction of the machine's CPU busy during the window
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU ms per request by process group
 
     @property
     def ok(self) -> int:
@@ -39,7 +41,24 @@ class ThroughputResult:
         return self.ok / self.duration_s
 
 
-def closed_loop(port: int, threads: int, warmup_s: float, duration_s: float, stop: threading.Event) -> ThroughputResult:
+def combined(rounds: list[ThroughputResult]) -> ThroughputResult:
+    """Several measured windows of the same target as one (counts and durations added up)."""
+    total = ThroughputResult(rounds[0].threads, sum(r.duration_s for r in rounds))
+    for r in rounds:
+        total.latencies_s += r.latencies_s
+        total.statuses.update(r.statuses)
+    total.cpu = "; ".join(r.cpu for r in rounds)
+    busy = [r.machine_busy for r in rounds if r.machine_busy is not None]
+    total.machine_busy = sum(busy) / len(busy) if busy else None
+    for name in rounds[0].cpu_ms:
+        # Weighted by each round's requests: the CPU of all rounds over all their requests.
+        total.cpu_ms[name] = sum(r.cpu_ms.get(name, 0.0) * r.ok for r in rounds) / max(1, total.ok)
+    return total
+
+
+def closed_loop(
+    port: int, threads: int, warmup_s: float, duration_s: float, stop: threading.Event, server_pid: int = 0
+) -> ThroughputResult:
     """``threads`` clients each POST a payment, wait for the answer, and POST again. Requests that
     finish inside the measured window count; the warm-up before it does not."""
     body = payment_body()
@@ -75,11 +94,15 @@ def closed_loop(port: int, threads: int, warmup_s: float, duration_s: float, sto
     for w in workers:
         w.start()
     time.sleep(max(0.0, start - time.perf_counter()))
-    before = CpuSample.take()
+    before, processes = CpuSample.take(), ProcessCpu.take(server_pid)
     time.sleep(max(0.0, end - time.perf_counter()))
-    result.cpu = before.until(CpuSample.take())
+    after, processes_after = CpuSample.take(), ProcessCpu.take(server_pid)
+    result.cpu = before.until(after)
+    result.machine_busy = before.busy_until(after)
     for w in workers:
         w.join()
+    # Requests finished in the window, counted after the join (each thread adds its own at the end).
+    result.cpu_ms = processes.per_request_ms(processes_after, result.ok)
     return result
 
 

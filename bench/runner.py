@@ -1,10 +1,14 @@
-"""Runs the four benchmarks and prints their figures next to the reference ones. Asserts nothing.
+"""Runs the benchmarks and prints their figures next to peers and limits measured in the same run. Asserts nothing.
 
-1. POST /api/v1/payments: closed-loop load from N client threads (poller stopped, no endpoints).
+1. POST /api/v1/payments: closed-loop load from N client threads (poller stopped, no endpoints), in
+   alternating windows with a minimal create endpoint (``bench/minimal_app.py``) on the same stack;
+   then py-spy samples the API under the same load and charges each sample to a layer (``bench/profile.py``).
 2. create -> ``payment.success`` webhook latency at a steady create rate, real API + poller.
 3. webhook deliveries per second: pre-written delivery rows, jobs queued at once, real poller.
 4. slow merchants next door: what four 10-second receivers cost payments and a healthy endpoint.
-5. Redis queue jobs per second in one process with a no-op handler (bare loop and poller.run).
+5. Redis queue jobs per second in one process with a no-op handler (bare loop and poller.run), then
+   Dramatiq, Celery and RQ draining the same number of no-op jobs, one worker process each (``bench/peers.py``).
+6. Growth: Redis memory per queued job and the drain rate with a backlog of 100,000 jobs.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ import urllib.parse
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
-from bench import deliveries, isolation, load, queue_bench
+from bench import deliveries, isolation, load, profile, queue_bench
+from bench.peers import THREADS as PEERS_THREADS
 from bench.receiver import Receiver
 from bench.stack import Client, Stack
 from bench.stats import CpuSample, latency_line, ms, percentile
@@ -40,6 +46,7 @@ REFERENCE = {
     "deliveries": "500–900 /s",
     "queue": "2,400 /s",
 }
+RESULTS_DIR = Path(__file__).resolve().parent / ".results"  # git-ignored: saved profiles
 FORBIDDEN_DATABASES = {"gateway", "gateway_test"}
 FORBIDDEN_REDIS_DBS = {"", "0", "13", "15"}
 
@@ -62,6 +69,11 @@ def cores() -> str:
 @dataclass
 class Results:
     creates: load.ThroughputResult | None = None
+    minimal: load.ThroughputResult | None = None
+    profile: profile.Profile | None = None
+    peers: list[queue_bench.PeerResult] = field(default_factory=list)
+    growth: queue_bench.GrowthResult | None = None
+    background_busy: float | None = None
     e2e: list[float] = field(default_factory=list)
     deliveries: deliveries.DeliveryResult | None = None
     queue: queue_bench.QueueResult | None = None
@@ -84,24 +96,104 @@ def guarded(results: Results, name: str, phase: Callable[[], T]) -> T | None:
 # Phase 1 ------------------------------------------------------------------------------------------
 
 
-def phase_creates(stack: Stack, args: argparse.Namespace, stop: threading.Event) -> load.ThroughputResult:
-    heading(f"1. POST /api/v1/payments throughput ({args.threads} client threads, closed loop)")
+def phase_creates(
+    stack: Stack, args: argparse.Namespace, stop: threading.Event, results: Results
+) -> load.ThroughputResult:
+    heading(
+        f"1. POST /api/v1/payments throughput ({args.threads} client threads, closed loop), "
+        f"beside a minimal create endpoint"
+    )
     say(
         f"   API: gunicorn, {settings().web_concurrency} sync workers. Poller stopped, no webhook endpoints "
         "(each create still writes the payment, its payment.created event and queues a job)."
     )
     say(
+        f"   Minimal endpoint (bench/minimal_app.py): gunicorn, {settings().web_concurrency} default sync workers; "
+        "parse JSON, look the key up, one transaction inserting"
+    )
+    say("   the payment and its event, one LPUSH, 201. Nothing else: the limit a create on this stack can reach.")
+    say(
         f"   The load generator is one Python process with {args.threads} threads on the same "
         f"{os.cpu_count()} cores as the API and PostgreSQL."
     )
-    say(f"   warm-up {args.warmup:.0f} s, then {args.duration:.0f} s measured ...")
-    r = load.closed_loop(stack.api_port, args.threads, args.warmup, args.duration, stop)
+    say(
+        f"   {args.rounds} rounds, each: warm-up {args.warmup:.0f} s then {args.duration:.0f} s measured per target, "
+        "the order alternating so drift in the machine's load falls on both ..."
+    )
+    stack.start_minimal()
+    ours: list[load.ThroughputResult] = []
+    minimal: list[load.ThroughputResult] = []
+    before: list[load.ThroughputResult] = []
+    try:
+        order = [
+            ("gateway", stack.api_port, stack.api_pid, ours),
+            ("minimal", stack.minimal_port, stack.minimal_pid, minimal),
+        ]
+        if args.baseline:
+            say(f"   baseline: the same API started from {args.baseline} (the code before a change), same rounds")
+            order.append(("baseline", stack.start_baseline(Path(args.baseline)), stack.baseline_pid, before))
+        for i in range(args.rounds):
+            for name, port, pid, into in order if i % 2 == 0 else order[::-1]:
+                r = load.closed_loop(port, args.threads, args.warmup, args.duration, stop, pid)
+                into.append(r)
+                busy = f"{r.machine_busy:.0%}" if r.machine_busy is not None else "?"
+                say(f"   round {i + 1} {name:<8} {r.per_s:7,.0f} /s  (machine CPU {busy} busy)")
+    finally:
+        stack.stop_minimal()
+        stack.stop_baseline()
+    r, m = load.combined(ours), load.combined(minimal)
+    results.minimal = m
     other = {s: n for s, n in r.statuses.items() if s != 201}
-    say(f"   {r.ok} payments created in {r.duration_s:.1f} s = {r.per_s:,.0f} creates/s")
-    say(f"   latency (client-side, includes queueing for a worker): {latency_line(r.latencies_s)}")
-    say(f"   other answers: {other or 'none'} (0 = connection error)")
-    say(f"   CPU during the window: {r.cpu}")
+    say(f"   gateway: {r.ok} payments created in {r.duration_s:.1f} s = {r.per_s:,.0f} creates/s")
+    say(f"     latency (client-side, includes queueing for a worker): {latency_line(r.latencies_s)}")
+    say(f"     other answers: {other or 'none'} (0 = connection error)")
+    say(f"   minimal: {m.ok} created in {m.duration_s:.1f} s = {m.per_s:,.0f} creates/s; {latency_line(m.latencies_s)}")
+    say(f"     other answers: {({s: n for s, n in m.statuses.items() if s != 201}) or 'none'}")
+    rounds = ", ".join(f"{a.per_s / b.per_s:.2f}" for a, b in zip(ours, minimal, strict=True) if b.per_s)
+    say(f"   gateway ÷ minimal: {_ratio(r.per_s, m.per_s)} (per round: {rounds}; target ≥ 0.75×)")
+    say("   CPU per request, ms (the machine's two cores are the limit, so this is where creates/s goes):")
+    say(f"     {'':<10} " + " ".join(f"{name:>15}" for name in r.cpu_ms) + f" {'total':>8}")
+    for name, x in (("gateway", r), ("minimal", m)):
+        cells = " ".join(f"{v:>15.2f}" for v in x.cpu_ms.values())
+        say(f"     {name:<10} {cells} {sum(x.cpu_ms.values()):>8.2f}")
+    if before:
+        b = load.combined(before)
+        per_round = ", ".join(f"{a.per_s / x.per_s:.2f}" for a, x in zip(ours, before, strict=True) if x.per_s)
+        say(f"   baseline: {b.per_s:,.0f} creates/s; {latency_line(b.latencies_s)}")
+        cells = " ".join(f"{v:>15.2f}" for v in b.cpu_ms.values())
+        say(f"     CPU ms per request: {cells} {sum(b.cpu_ms.values()):>8.2f}")
+        say(
+            f"   gateway ÷ baseline: {_ratio(r.per_s, b.per_s)} (per round: {per_round}); "
+            f"baseline ÷ minimal: {_ratio(b.per_s, m.per_s)}"
+        )
     return r
+
+
+def phase_profile(stack: Stack, args: argparse.Namespace, stop: threading.Event) -> profile.Profile:
+    heading(f"1b. where a create's time goes: py-spy on the API's workers (2 × {args.profile:.0f} s, same load)")
+    if not profile.available():
+        raise RuntimeError("py-spy is not in bench/.venv-peers: `make bench` installs it")
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    found: dict[str, profile.Profile] = {}
+    for kind in ("wall", "cpu"):
+        raw = stack.logdir / f"profile.{kind}.raw.txt"
+        spy = profile.record(stack.api_pid, args.profile + 0.5, raw, idle=kind == "wall")
+        r = load.closed_loop(stack.api_port, args.threads, 1.0, args.profile, stop)
+        found[kind] = p = profile.finish(spy, raw)
+        if p.error:
+            raise RuntimeError(f"py-spy: {p.error}")
+        say(f"   {kind}: {r.per_s:,.0f} creates/s while sampled, {p.samples:,} samples")
+    say("   (py-spy --nonblocking at 250 Hz; 'wall': every sample, waits included; 'CPU': samples holding the GIL)")
+    for line in profile.table(found["wall"], found["cpu"]):
+        say(f"   {line}")
+    say(f"   saved: {profile.save(found['wall'], found['cpu'], RESULTS_DIR, stamp)} (+ py-spy's raw stacks)")
+    return found["wall"]
+
+
+def _ratio(ours: float | None, theirs: float | None) -> str:
+    if not ours or not theirs:
+        return "n/a"
+    return f"{ours / theirs:.2f}×"
 
 
 # Phase 2 ------------------------------------------------------------------------------------------
@@ -259,62 +351,130 @@ def phase_queue(args: argparse.Namespace, stop: threading.Event) -> queue_bench.
         f"   functions.poller.run ({r.poller_concurrency} money-lane threads, reconciliation off): "
         f"{r.poller_completed:,} jobs in {r.poller_s:.2f} s = {r.poller_per_s:,.0f} jobs/s"
     )
+    say(
+        f"     from the first completion to the last (the peers' window): {r.first_to_last_s:.2f} s "
+        f"= {r.first_to_last_per_s:,.0f} jobs/s"
+    )
     say(f"   failed/dead jobs: {r.failed}")
     return r
+
+
+def phase_peers(args: argparse.Namespace, results: Results) -> list[queue_bench.PeerResult]:
+    heading(f"5b. peers on the same Redis: {args.queue_jobs:,} no-op jobs each, one worker process")
+    say(
+        f"   bench/.venv-peers (bench/requirements-peers.txt): Dramatiq ({PEERS_THREADS} threads), "
+        f"Celery (threads pool, {PEERS_THREADS}), RQ SimpleWorker."
+    )
+    say(
+        "   Jobs are enqueued before the worker starts; timed from the first completion to the last, "
+        f"or for {args.peer_cap:.0f} s if that comes first."
+    )
+    out = []
+    for peer in args.peers.split(","):
+        p = queue_bench.run_peer(peer, args.queue_jobs, args.peer_cap)
+        out.append(p)
+        busy = f"{p.machine_busy:.0%}" if p.machine_busy is not None else "?"
+        capped = f" (stopped at the {args.peer_cap:.0f} s cap)" if p.capped else ""
+        say(
+            f"   {peer:<9} {p.completed:,} jobs in {p.seconds:.2f} s = {p.per_s:,.0f} jobs/s{capped} "
+            f"(machine CPU {busy} busy over the run)"
+        )
+        if p.error:
+            say(f"     !! {p.error.strip().splitlines()[-1] if p.error.strip() else 'no output'}")
+    best = max(out, key=lambda p: p.per_s, default=None)
+    if best and results.queue:
+        say(
+            f"   ours (poller.run, first→last) ÷ best peer ({best.peer}): "
+            f"{_ratio(results.queue.first_to_last_per_s, best.per_s)} (target ≥ 2.5×)"
+        )
+    return out
+
+
+def phase_growth(args: argparse.Namespace) -> queue_bench.GrowthResult:
+    heading(f"6. growth: a backlog of {args.growth_jobs:,} no-op jobs (Redis memory, drain rate)")
+    say("   Queued in batches of 1,000 with nothing running, then drained by the bare loop (1 thread, as in 5).")
+    g = queue_bench.growth(args.growth_jobs)
+    say(f"   Redis memory: {g.bytes_per_job:,.0f} bytes per queued job (used_memory before/after; Redis is shared)")
+    say(f"   drained {g.drained:,} jobs in {g.drain_s:.2f} s = {g.drain_per_s:,.0f} jobs/s")
+    say("   (not yet measured: deliveries with a 100,000-job backlog, API/poller RSS after 10,000 payments)")
+    return g
 
 
 # Summary ------------------------------------------------------------------------------------------
 
 
 def summary(results: Results) -> None:
+    # A phase that failed (listed with !! below) or was left out by --only.
+    missing = "—"
+
     def rate(value: float | None) -> str:
-        return "error" if value is None else f"{value:,.0f} /s"
+        return missing if value is None else f"{value:,.0f} /s"
 
     def lat(values: list[float], p: float) -> str:
-        return ms(percentile(values, p)) if values else "error"
+        return ms(percentile(values, p)) if values else missing
 
-    c = results.creates
+    c, m, q = results.creates, results.minimal, results.queue
+    best = max(results.peers, key=lambda p: p.per_s, default=None)
+    peers = ", ".join(f"{p.peer} {p.per_s:,.0f}" for p in results.peers)
     rows = [
-        ("POST /payments throughput", rate(c.per_s if c else None), REFERENCE["creates"]),
+        (
+            "POST /payments throughput",
+            rate(c.per_s if c else None),
+            f"minimal endpoint {rate(m.per_s if m else None)}",
+            _ratio(c.per_s if c else None, m.per_s if m else None) + " (target ≥ 0.75×)",
+        ),
         (
             "POST /payments latency p50 / p99",
-            f"{lat(c.latencies_s, 50)} / {lat(c.latencies_s, 99)}" if c else "error",
-            "—",
+            f"{lat(c.latencies_s, 50)} / {lat(c.latencies_s, 99)}" if c else missing,
+            f"minimal {lat(m.latencies_s, 50)} / {lat(m.latencies_s, 99)}" if m else "—",
+            "",
         ),
-        ("create → payment.success p50", lat(results.e2e, 50), REFERENCE["e2e_p50"]),
-        ("create → payment.success p99", lat(results.e2e, 99), REFERENCE["e2e_p99"]),
+        ("create → payment.success p50", lat(results.e2e, 50), f"earlier reference {REFERENCE['e2e_p50']}", ""),
+        ("create → payment.success p99", lat(results.e2e, 99), f"earlier reference {REFERENCE['e2e_p99']}", ""),
         (
             "webhook deliveries",
             rate(results.deliveries.per_s if results.deliveries else None),
-            REFERENCE["deliveries"],
+            f"earlier reference {REFERENCE['deliveries']}",
+            "",
         ),
-        (
-            "queue jobs / process, bare loop",
-            rate(results.queue.raw_per_s if results.queue else None),
-            REFERENCE["queue"],
-        ),
+        ("queue jobs / process, bare loop", rate(q.raw_per_s if q else None), "—", ""),
         (
             "queue jobs / process, poller.run",
-            rate(results.queue.poller_per_s if results.queue else None),
-            REFERENCE["queue"],
+            rate(q.first_to_last_per_s if q else None) + " f→l",
+            f"best peer {best.peer} {rate(best.per_s)}" if best else "peers: —",
+            _ratio(q.first_to_last_per_s if q else None, best.per_s if best else None) + " (target ≥ 2.5×)",
         ),
         (
             "slow neighbours: last payment settled",
-            f"{results.isolation.settled_after_last_create_s:.2f} s after" if results.isolation else "error",
+            f"{results.isolation.settled_after_last_create_s:.2f} s after" if results.isolation else missing,
             "target ≤ 2 s",
+            "",
         ),
         (
             "slow neighbours: healthy p99",
-            lat(results.isolation.healthy_latencies_s, 99) if results.isolation else "error",
+            lat(results.isolation.healthy_latencies_s, 99) if results.isolation else missing,
             "target < 1 s",
+            "",
         ),
     ]
-    heading(f"Summary ({cores()}, load generator and receiver on the same cores)")
+    heading(f"Summary ({cores()}, load generator and receiver on the same cores; peers measured in this run)")
     width = max(len(r[0]) for r in rows)
-    say(f"   {'metric':<{width}}   {'this gateway':>21}   reference (minimal hand-written)")
-    say(f"   {'-' * width}   {'-' * 21}   {'-' * 32}")
-    for name, ours, ref in rows:
-        say(f"   {name:<{width}}   {ours:>21}   {ref}")
+    say(f"   {'metric':<{width}}   {'this gateway':>21}   {'measured beside it':<28}   ratio")
+    say(f"   {'-' * width}   {'-' * 21}   {'-' * 28}   {'-' * 24}")
+    for name, ours, ref, ratio in rows:
+        say(f"   {name:<{width}}   {ours:>21}   {ref:<28}   {ratio}")
+    if peers:
+        say(f"   peers, jobs/s (first→last completion): {peers}")
+    if results.growth:
+        g = results.growth
+        say(
+            f"   backlog of {g.jobs:,} jobs: {g.bytes_per_job:,.0f} bytes of Redis each; "
+            f"drained at {g.drain_per_s:,.0f} jobs/s (bare loop)"
+        )
+    busy = [r.machine_busy for r in (c, m) if r and r.machine_busy is not None]
+    bg = f"{results.background_busy:.0%}" if results.background_busy is not None else "unknown"
+    during = f"{min(busy):.0%}–{max(busy):.0%}" if busy else "unknown"
+    say(f"   machine: {bg} busy before starting; {during} busy during the create windows (2 cores shared)")
     for name, error in results.errors.items():
         say(f"   !! {name}: {error}")
 
@@ -326,13 +486,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--threads", type=int, default=32, help="client threads for phase 1 (32)")
     p.add_argument("--warmup", type=float, default=1.0, help="phase 1 warm-up seconds (1)")
-    p.add_argument("--duration", type=float, default=10.0, help="phase 1 measured seconds (10)")
+    p.add_argument("--duration", type=float, default=5.0, help="phase 1 measured seconds per round and target (5)")
+    p.add_argument("--rounds", type=int, default=2, help="phase 1 rounds, gateway and minimal alternating (2)")
+    p.add_argument("--baseline", default="", help="phase 1: also measure the API of this copy of the tree")
+    p.add_argument("--profile", type=float, default=8.0, help="phase 1b py-spy seconds; 0 skips it (8)")
     p.add_argument("--e2e-rate", type=float, default=100.0, help="phase 2 creates per second (100)")
     p.add_argument("--e2e-count", type=int, default=500, help="phase 2 payments (500)")
     p.add_argument("--e2e-wait", type=float, default=20.0, help="phase 2: longest wait for webhooks after sending (20)")
     p.add_argument("--deliveries", type=int, default=3000, help="phase 3 deliveries (3000)")
     p.add_argument("--deliveries-cap", type=float, default=20.0, help="phase 3: stop timing after this many s (20)")
-    p.add_argument("--queue-jobs", type=int, default=20000, help="phase 5 jobs per loop (20000)")
+    p.add_argument("--queue-jobs", type=int, default=10000, help="phase 5 jobs per loop and per peer (10000)")
+    p.add_argument("--peers", default=",".join(queue_bench.PEERS), help="phase 5b peers; empty skips them")
+    p.add_argument("--peer-cap", type=float, default=15.0, help="phase 5b: stop timing a peer after this many s (15)")
+    p.add_argument(
+        "--only", default="", help="comma-separated phases (creates,e2e,deliveries,isolation,queue,growth); default all"
+    )
+    p.add_argument("--growth-jobs", type=int, default=100_000, help="phase 6 backlog; 0 skips it (100000)")
     p.add_argument("--isolation-rate", type=float, default=20.0, help="phase 4 creates per second (20)")
     p.add_argument("--isolation-count", type=int, default=60, help="phase 4 payments (60)")
     return p.parse_args(argv)
@@ -347,11 +516,12 @@ def _refuse_shared_data() -> str | None:
     return None
 
 
-def background_load() -> str:
+def background_load(results: Results) -> str:
     """How busy the machine is before we start anything: other work skews every figure below."""
     before = CpuSample.take()
     time.sleep(1)
     busy = before.busy_until(CpuSample.take())
+    results.background_busy = busy
     if busy is None:
         return "Background CPU load: unknown (no /proc/stat)"
     load = f" · load average {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""
@@ -386,9 +556,13 @@ def main(argv: list[str] | None = None) -> int:
         f"TEST_MODE, TEST_PROCESSING_DELAY={s.test_processing_delay_ms} ms · LOG_LEVEL={s.log_level}"
     )
     say("Everything (API, poller, PostgreSQL, Redis, load generator, receiver) runs on these same cores.")
-    say(background_load())
-
     results = Results()
+    say(background_load(results))
+    only = set(filter(None, args.only.split(",")))
+
+    def wanted(phase: str) -> bool:
+        return not only or phase in only
+
     stop = threading.Event()
     stack = Stack()
     receiver: Receiver | None = None
@@ -398,22 +572,34 @@ def main(argv: list[str] | None = None) -> int:
         receiver = Receiver()
         api_up = guarded(results, "API start", stack.start_api) is not None
         if api_up:
-            results.creates = guarded(results, "phase 1", lambda: phase_creates(stack, args, stop))
+            if wanted("creates"):
+                results.creates = guarded(results, "phase 1", lambda: phase_creates(stack, args, stop, results))
+                if args.profile > 0:
+                    stack.reset_data()
+                    results.profile = guarded(results, "phase 1b", lambda: phase_profile(stack, args, stop))
 
-            stack.reset_data()
             rcv = receiver
-            results.e2e = guarded(results, "phase 2", lambda: phase_e2e(stack, rcv, args, results, stop)) or []
-            stack.stop_poller()
+            if wanted("e2e"):
+                stack.reset_data()
+                results.e2e = guarded(results, "phase 2", lambda: phase_e2e(stack, rcv, args, results, stop)) or []
+                stack.stop_poller()
 
-            stack.reset_data()
-            results.deliveries = guarded(results, "phase 3", lambda: phase_deliveries(stack, rcv, args, results))
-            stack.stop_poller()
+            if wanted("deliveries"):
+                stack.reset_data()
+                results.deliveries = guarded(results, "phase 3", lambda: phase_deliveries(stack, rcv, args, results))
+                stack.stop_poller()
 
-            stack.reset_data()
-            rcv.drain()
-            results.isolation = guarded(results, "phase 4", lambda: phase_isolation(stack, rcv, args, stop))
+            if wanted("isolation"):
+                stack.reset_data()
+                rcv.drain()
+                results.isolation = guarded(results, "phase 4", lambda: phase_isolation(stack, rcv, args, stop))
             stack.stop_all()
-        results.queue = guarded(results, "phase 5", lambda: phase_queue(args, stop))
+        if wanted("queue"):
+            results.queue = guarded(results, "phase 5", lambda: phase_queue(args, stop))
+            if args.peers:
+                results.peers = guarded(results, "phase 5b", lambda: phase_peers(args, results)) or []
+        if wanted("growth") and args.growth_jobs > 0:
+            results.growth = guarded(results, "phase 6", lambda: phase_growth(args))
         stack.reset_data()
     except KeyboardInterrupt:
         say("\ninterrupted: stopping the gateway processes")

@@ -13,15 +13,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import minimal_app
 from shared import db, seed
 from shared.config import settings
 from shared.db import migrations
 from shared.queue import Queue
+from shared.secrets import gateway_secrets
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = (
-    "webhook_attempts, webhook_deliveries, events, refunds, payments, idempotency_keys, webhook_endpoints, api_keys, "
-    "merchants"
+    "webhook_attempts, webhook_deliveries, events, refunds, payments, orders, idempotency_keys, webhook_endpoints, "
+    "api_keys, merchants"
 )
 API_KEY = seed.API_KEY
 JSON_HEADERS = {"Content-Type": "application/json", "X-Api-Key": API_KEY}
@@ -67,6 +69,10 @@ class Stack:
         self.api_port = 0
         self._api: subprocess.Popen[bytes] | None = None
         self._poller: subprocess.Popen[bytes] | None = None
+        self.minimal_port = 0
+        self._minimal: subprocess.Popen[bytes] | None = None
+        self.baseline_port = 0
+        self._baseline: subprocess.Popen[bytes] | None = None
 
     # Data ------------------------------------------------------------------------------------
 
@@ -85,12 +91,12 @@ class Stack:
 
     # Processes -------------------------------------------------------------------------------
 
-    def _spawn(self, role: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log = (self.logdir / f"{role}.log").open("ab")
+    def _spawn(self, role: str, env: dict[str, str], root: Path = ROOT, log_as: str = "") -> subprocess.Popen[bytes]:
+        log = (self.logdir / f"{log_as or role}.log").open("ab")
         try:
             return subprocess.Popen(
                 [sys.executable, "-m", "infra.local", role],
-                cwd=ROOT,
+                cwd=root,
                 env={**os.environ, **env},
                 stdout=subprocess.DEVNULL,  # gunicorn's access log: one line per request
                 stderr=log,
@@ -103,20 +109,71 @@ class Stack:
         lines = path.read_text(errors="replace").splitlines() if path.exists() else []
         return "\n".join(lines[-20:])
 
+    def _wait_until_answers(self, proc: subprocess.Popen[bytes], port: int, path: str, status: int, role: str) -> None:
+        """Return once ``GET path`` answers ``status``; raise with the log's tail if the process exits or
+        a minute passes."""
+        deadline = time.monotonic() + 60
+        client = Client(port, timeout_s=2)
+        try:
+            while client.request("GET", path)[0] != status:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the {role} server did not come up:\n{self._log_tail(role)}")
+                time.sleep(0.2)
+        finally:
+            client.close()
+
     def start_api(self) -> int:
         """Start the API and return its port once it answers."""
         self.api_port = free_port()
         self._api = self._spawn("api", {"PORT": str(self.api_port)})
-        deadline = time.monotonic() + 60
-        client = Client(self.api_port, timeout_s=2)
-        try:
-            while client.request("GET", "/api/v1/test/jobs/status")[0] != 200:
-                if self._api.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the API server did not come up:\n{self._log_tail('api')}")
-                time.sleep(0.2)
-        finally:
-            client.close()
+        self._wait_until_answers(self._api, self.api_port, "/api/v1/test/jobs/status", 200, "api")
         return self.api_port
+
+    def start_baseline(self, root: Path) -> int:
+        """Start the API from another copy of the tree (``--baseline``: the code before a change), on
+        the same data, so a change is measured before and after in one run."""
+        self.baseline_port = free_port()
+        self._baseline = self._spawn("api", {"PORT": str(self.baseline_port)}, root=root, log_as="baseline")
+        self._wait_until_answers(self._baseline, self.baseline_port, "/api/v1/test/jobs/status", 200, "baseline")
+        return self.baseline_port
+
+    def stop_baseline(self) -> None:
+        _stop(self._baseline)
+        self._baseline = None
+
+    @property
+    def minimal_pid(self) -> int:
+        return self._minimal.pid if self._minimal else 0
+
+    @property
+    def baseline_pid(self) -> int:
+        return self._baseline.pid if self._baseline else 0
+
+    @property
+    def api_pid(self) -> int:
+        """The API's gunicorn arbiter (its workers are its children)."""
+        return self._api.pid if self._api else 0
+
+    def start_minimal(self) -> int:
+        """Start ``bench.minimal_app`` on gunicorn (same worker count, default sync workers) and
+        return its port once it answers."""
+        minimal_app.ensure_tables(settings().database_url)
+        self.minimal_port = free_port()
+        log = (self.logdir / "minimal.log").open("ab")
+        command = [sys.executable, "-m", "gunicorn", "bench.minimal_app:application", "--bind"]
+        command += [f"127.0.0.1:{self.minimal_port}", "--workers", str(settings().web_concurrency)]
+        command += ["--backlog", "2048", "--chdir", str(ROOT), "--no-control-socket"]
+        env = {**os.environ, "BENCH_MINIMAL_SECRET": gateway_secrets().secret_key}
+        try:
+            self._minimal = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        finally:
+            log.close()
+        self._wait_until_answers(self._minimal, self.minimal_port, "/", 404, "minimal")
+        return self.minimal_port
+
+    def stop_minimal(self) -> None:
+        _stop(self._minimal)
+        self._minimal = None
 
     def start_poller(self) -> None:
         """Start a poller and return once it has sent its first heartbeat (it is then polling)."""
@@ -137,6 +194,8 @@ class Stack:
         self._api = None
 
     def stop_all(self) -> None:
+        self.stop_baseline()
+        self.stop_minimal()
         self.stop_poller()
         self.stop_api()
 

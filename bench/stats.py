@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 def percentile(values: Sequence[float], p: float) -> float:
@@ -65,3 +66,61 @@ class CpuSample:
         if busy is not None:
             text = f"machine CPU {busy:.0%} busy; " + text
         return text
+
+
+def _cpu_s(pid: int) -> float:
+    """utime + stime of one process, in seconds (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _descendants(root: int) -> list[int]:
+    """``root`` and every process under it."""
+    parents = {pid: ppid for pid, ppid in _pids(lambda _, __: True, with_parent=True)}
+    found, frontier = [root], {root}
+    while frontier:
+        frontier = {pid for pid, ppid in parents.items() if ppid in frontier}
+        found += frontier
+    return found
+
+
+def _pids(where: Callable[[str, int], bool], with_parent: bool = False) -> list[Any]:
+    """Processes whose (command name, parent pid) match (as (pid, ppid) pairs ``with_parent``)."""
+    found: list[Any] = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                head, _, rest = f.read().rpartition(")")
+            name, ppid = head.partition("(")[2], int(rest.split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if where(name, ppid):
+            found.append((int(entry), ppid) if with_parent else int(entry))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessCpu:
+    """CPU seconds used so far by each group of processes a create passes through."""
+
+    groups: dict[str, float]
+
+    @classmethod
+    def take(cls, server_pid: int) -> ProcessCpu:
+        groups = {
+            "HTTP server": sum(_cpu_s(p) for p in _descendants(server_pid)) if server_pid else 0.0,
+            # Every backend on the machine: another database's queries would count too (the machine is shared).
+            "PostgreSQL": sum(_cpu_s(p) for p in _pids(lambda name, _: name.startswith("postgres"))),
+            "Redis": sum(_cpu_s(p) for p in _pids(lambda name, _: name.startswith("redis-server"))),
+            "load generator": time.process_time(),
+        }
+        return cls(groups)
+
+    def per_request_ms(self, later: ProcessCpu, requests: int) -> dict[str, float]:
+        return {k: (later.groups[k] - v) * 1000 / max(1, requests) for k, v in self.groups.items()}

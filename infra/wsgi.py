@@ -62,6 +62,9 @@ def _error(status: int, code: ErrorCode, description: str) -> tuple[int, dict[st
 
 def _chalice_error_to_ours(status: int, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
     """Chalice answers a few cases (wrong method, say) itself, as ``{"Code", "Message"}``."""
+    if b'"Code"' not in body:
+        # Not one of Chalice's (it writes the key as it is): no need to decode a whole answer (issue 12).
+        return status, headers, body
     try:
         parsed = json.loads(body)
     except ValueError:

@@ -17,10 +17,11 @@ Which bucket an API request draws from (``RateLimiter.take_request``):
   at the publishable rate.
 
 A fresh made-up key per request would get a fresh bucket every time, so wrong keys are also limited
-per client address (``check_auth_failures``, ``note_auth_failure``): each key that fails to
-authenticate takes a token from the address's failure bucket (the publishable rate), and while that
-bucket is empty every request from the address that carries a key is refused before its key is
-looked up, the right key included, or a refusal would tell a guesser which key was right.
+per client address (``take_request(..., check_auth_failures=True)``, ``note_auth_failure``): each
+key that fails to authenticate takes a token from the address's failure bucket (the publishable
+rate), and while that bucket is empty every request from the address that carries a key is refused
+before its key is looked up, the right key included, or a refusal would tell a guesser which key
+was right.
 
 Keys are only ever seen here as their keyed hash (``auth.hash_api_key``): never stored, never logged.
 
@@ -59,36 +60,43 @@ TIMEOUT_S = 0.5
 # After a failure, requests skip Redis this long instead of each paying a timeout and a warning.
 PAUSE_AFTER_FAILURE_S = 1.0
 
-# KEYS: 1 the bucket (hash: tokens, at_ms).
-# ARGV: 1 tokens per second, 2 burst, 3 now in ms (empty: Redis's own clock; tests pass one),
-# 4 tokens to take (0 only looks).
-# Returns 0 when a token was there (and was taken), else how many ms until one will be there.
-# The bucket expires once it would be full again: a missing bucket and a full one are the same.
+# KEYS: the buckets (each a hash: tokens, at_ms), in the order they are checked.
+# ARGV: 1 now in ms (empty: Redis's own clock; tests pass one), then for each bucket: tokens per
+# second, burst, tokens to take (0 only looks).
+# Returns {0, 0} when every bucket had a token (and each was taken), else {i, ms until bucket i will
+# have one} for the first bucket i without; the buckets after it are left untouched. Checking a
+# request's buckets in one call costs one round trip, however many there are.
+# A bucket expires once it would be full again: a missing bucket and a full one are the same.
 _TAKE = """
-local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
+local now = tonumber(ARGV[1])
 if not now then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'at_ms')
-local tokens, at = tonumber(state[1]), tonumber(state[2])
-if not tokens or not at then
-  tokens, at = burst, now
+for i, key in ipairs(KEYS) do
+  local rate, burst, take = tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
+  local state = redis.call('HMGET', key, 'tokens', 'at_ms')
+  local tokens, at = tonumber(state[1]), tonumber(state[2])
+  if not tokens or not at then
+    tokens, at = burst, now
+  end
+  if now > at then
+    tokens = math.min(burst, tokens + (now - at) * rate / 1000)
+    at = now
+  end
+  local wait = 0
+  if tokens >= 1 then
+    tokens = tokens - take
+  else
+    wait = math.ceil((1 - tokens) * 1000 / rate)
+  end
+  redis.call('HSET', key, 'tokens', tokens, 'at_ms', at)
+  redis.call('PEXPIRE', key, math.ceil((burst - tokens) * 1000 / rate) + 1)
+  if wait > 0 then
+    return {i, wait}
+  end
 end
-if now > at then
-  tokens = math.min(burst, tokens + (now - at) * rate / 1000)
-  at = now
-end
-local wait = 0
-if tokens >= 1 then
-  tokens = tokens - tonumber(ARGV[4])
-else
-  wait = math.ceil((1 - tokens) * 1000 / rate)
-end
-redis.call('HSET', KEYS[1], 'tokens', tokens, 'at_ms', at)
-redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) * 1000 / rate) + 1)
-return wait
+return {0, 0}
 """
 
 
@@ -134,23 +142,36 @@ class RateLimiter:
     def take(self, bucket: str, limit: Limit, *, now_ms: int | None = None, look_only: bool = False) -> int:
         """Take a token from ``bucket``: 0 if one was taken (or Redis is unreachable, or the limit is
         off), else the whole seconds (at least 1) until one will be there. ``look_only`` takes nothing."""
-        if limit.is_off or time.monotonic() < self._paused_until:
-            return 0
-        args: list[str | int] = [repr(limit.per_s), limit.burst, "" if now_ms is None else now_ms, int(not look_only)]
+        return self._take_each([(bucket, limit, look_only)], now_ms=now_ms)[1]
+
+    def _take_each(self, buckets: list[tuple[str, Limit, bool]], *, now_ms: int | None = None) -> tuple[int, int]:
+        """Take a token from each (bucket, limit, look_only) in order, in one round trip, stopping at
+        the first without one: (its index, whole seconds until it will have one), or (-1, 0) when all
+        had one (or Redis is unreachable). A bucket whose limit is off is skipped."""
+        live = [(i, bucket, limit, look_only) for i, (bucket, limit, look_only) in enumerate(buckets)]
+        live = [entry for entry in live if not entry[2].is_off]
+        if not live or time.monotonic() < self._paused_until:
+            return -1, 0
+        args: list[str | int] = ["" if now_ms is None else now_ms]
+        for _, _, limit, look_only in live:
+            args += [repr(limit.per_s), limit.burst, int(not look_only)]
         try:
-            wait_ms = int(self._take(keys=[bucket], args=args))
+            found, wait_ms = (int(x) for x in self._take(keys=[entry[1] for entry in live], args=args))
         except redis.RedisError as exc:
             self._paused_until = time.monotonic() + PAUSE_AFTER_FAILURE_S
             # The exception's text names the host and the error; a traceback would add nothing.
             logger.warning("ratelimit.unavailable", extra={"error": f"{type(exc).__name__}: {exc}"})
-            return 0
-        return 0 if wait_ms <= 0 else max(1, math.ceil(wait_ms / 1000))
+            return -1, 0
+        if found <= 0 or wait_ms <= 0:
+            return -1, 0
+        return live[found - 1][0], max(1, math.ceil(wait_ms / 1000))
 
-    def take_request(self, api_key: str | None, client_address: str) -> None:
-        """Take a token for one API request (see the module docstring for which bucket).
+    def take_request(self, api_key: str | None, client_address: str, *, check_auth_failures: bool = False) -> None:
+        """Take a token for one API request (see the module docstring for which bucket) and, with
+        ``check_auth_failures``, look at the address's failed authentications in the same round trip.
 
         Raises:
-            RateLimited: the bucket is empty.
+            RateLimited: the bucket is empty (or, after it, the address's failure bucket).
         """
         if not api_key:
             limit, bucket = self.publishable, keys.client_bucket(client_group(client_address))
@@ -159,17 +180,14 @@ class RateLimiter:
             limit = self.publishable
         else:
             limit, bucket = self.secret, keys.secret_key_bucket(hash_api_key(api_key))
-        _refuse_if_waiting(self.take(bucket, limit), limit)
-
-    def check_auth_failures(self, client_address: str) -> None:
-        """Refuse a request carrying a key while its address has used up its failed authentications.
-
-        Raises:
-            RateLimited: the address's failure bucket is empty.
-        """
-        bucket = keys.auth_failure_bucket(client_group(client_address))
-        limit = self.publishable
-        _refuse_if_waiting(self.take(bucket, limit, look_only=True), limit, "keys that fail to authenticate")
+        buckets = [(bucket, limit, False)]
+        if check_auth_failures:
+            buckets.append((keys.auth_failure_bucket(client_group(client_address)), self.publishable, True))
+        refused, retry_after_s = self._take_each(buckets)
+        if refused == 0:
+            _refuse_if_waiting(retry_after_s, limit)
+        elif refused == 1:
+            _refuse_if_waiting(retry_after_s, self.publishable, "keys that fail to authenticate")
 
     def note_auth_failure(self, client_address: str) -> None:
         """Count a key that failed to authenticate against its client address."""
