@@ -5,10 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints
 
 from shared.models.base import Request, Shape, Timestamp
-from shared.models.payments import CURRENCIES, Amount, Metadata, Payment
+from shared.models.payments import Amount, Currency, Metadata, Payment
 
 if TYPE_CHECKING:  # shared.db imports these models: at run time the rows are plain dicts
     from shared.db.rows import OrderRow
@@ -26,19 +26,12 @@ class CreateOrder(Request):
     )
 
     amount: Amount
-    currency: str = Field(json_schema_extra={"enum": list(sorted(CURRENCIES))})
+    currency: Currency
     receipt: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
         default=None,
         description="Your own reference (order number). A payment's order_id may name the order by it.",
     )
     notes: Metadata = Field(default_factory=dict)
-
-    @field_validator("currency")
-    @classmethod
-    def _known_currency(cls, value: str) -> str:
-        if value not in CURRENCIES:
-            raise ValueError(f"currency must be one of {', '.join(sorted(CURRENCIES))}")
-        return value
 
 
 class Order(Shape):

@@ -7,7 +7,16 @@ import re
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Literal, Self
 
-from pydantic import ConfigDict, Field, Strict, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from shared import cards
 from shared.models.base import Request, Shape, ShortText, Timestamp
@@ -32,6 +41,13 @@ class PaymentMethod(StrEnum):
     UPI = "upi"
 
 
+def _known_currency(value: str) -> str:
+    if value not in CURRENCIES:
+        raise ValueError(f"currency must be one of {', '.join(sorted(CURRENCIES))}")
+    return value
+
+
+Currency = Annotated[str, AfterValidator(_known_currency), Field(json_schema_extra={"enum": sorted(CURRENCIES)})]
 Amount = Annotated[int, Field(ge=1, le=MAX_AMOUNT, description="In the currency's minor unit (paise, cents)")]
 
 
@@ -100,7 +116,7 @@ class CreatePayment(Request):
         }
     )
     amount: Amount
-    currency: str = Field(json_schema_extra={"enum": list(sorted(CURRENCIES))})
+    currency: Currency
     method: Annotated[PaymentMethod, Strict(False)]
     order_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     card: Card | None = Field(default=None, description="Required when method is card")
@@ -111,13 +127,6 @@ class CreatePayment(Request):
     metadata: Metadata = Field(default_factory=dict)
 
     # Field validators (not one model validator) so that errors name their field.
-    @field_validator("currency")
-    @classmethod
-    def _known_currency(cls, value: str) -> str:
-        if value not in CURRENCIES:
-            raise ValueError(f"currency must be one of {', '.join(sorted(CURRENCIES))}")
-        return value
-
     @field_validator("card")
     @classmethod
     def _card_only_for_cards(cls, value: Card | None, info: ValidationInfo) -> Card | None:
