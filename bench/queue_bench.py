@@ -13,7 +13,6 @@ import os
 import subprocess
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,13 +50,13 @@ class CountingQueue(Queue):
         self.first_at = 0.0
         self._lock = threading.Lock()
 
-    def complete(self, job: Job, follow_ups: Iterable[FollowUp] = ()) -> None:
-        super().complete(job, follow_ups)
+    def _complete_batch(self, batch: list[tuple[Job, list[FollowUp]]]) -> None:
+        super()._complete_batch(batch)
         with self._lock:
-            self.completed += 1
-            if self.completed == 1:
+            if self.completed == 0:
                 self.first_at = time.perf_counter()
-            if self.completed == self.target:
+            self.completed += len(batch)
+            if self.completed >= self.target and not self.done.is_set():
                 self.done_at = time.perf_counter()
                 self.done.set()
 

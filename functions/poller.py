@@ -89,20 +89,25 @@ def run(
 def _lane_loop(
     lane: str, threads: int, queue: Queue, settings: Settings, stopping: threading.Event, invoke: invoker.Invoker
 ) -> None:
-    """Claim the lane's due jobs while it has free threads; on stop, let the jobs in flight finish."""
+    """Claim the lane's due jobs while it has free threads; on stop, let the jobs in flight finish.
+
+    Up to one job per thread is claimed ahead and waits in the pool's queue, and the loop claims again
+    only once those have all started: with a backlog, one claim then fetches a thread's worth of jobs
+    instead of one per finished job, and no thread waits for a claim.
+    """
     in_flight: set[cf.Future[None]] = set()
     with cf.ThreadPoolExecutor(threads, thread_name_prefix=f"job-{lane}") as pool:
         while not stopping.is_set():
             try:
                 in_flight = {f for f in in_flight if not f.done()}
-                free = threads - len(in_flight)
-                if free == 0:
+                if len(in_flight) > threads:
                     cf.wait(in_flight, timeout=MAX_SLEEP_S, return_when=cf.FIRST_COMPLETED)
                     continue
-                jobs = queue.claim(lane, free, settings.job_lease_s)
+                wanted = 2 * threads - len(in_flight)
+                jobs = queue.claim(lane, wanted, settings.job_lease_s)
                 for job in jobs:
                     in_flight.add(pool.submit(invoke, job))
-                if len(jobs) < free:
+                if len(jobs) < wanted:
                     due_in = queue.next_due_in_s(lane)
                     queue.wait_for_work(lane, MAX_SLEEP_S if due_in is None else min(due_in, MAX_SLEEP_S))
             except redis.RedisError as exc:

@@ -22,6 +22,7 @@ import functools
 import logging
 import random
 import secrets
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -103,68 +104,82 @@ def _lane_keys(lane: str) -> list[str]:
 # Four keys per lane, in LANES order (due, leased, parked, wake), then dead and the completed counter.
 _ALL_KEYS = [k for lane in LANES for k in _lane_keys(lane)] + [keys.JOBS_DEAD, keys.JOBS_COMPLETED]
 
-# Shared by enqueue and complete. ARGV from index `first`: id, type, ref_id, run_at_ms, lane, slots (repeated).
-# A job already due keeps the earlier of its two times (ZADD LT). With only_if_absent (reconciliation)
-# a job that is due, running, parked or dead is left alone: reconciliation fills in lost work, it
-# never reschedules work and never revives a job that gave up.
-_ENQUEUE_LOOP = """
+# Shared by enqueue and complete: `enqueue(prefix, only_if_absent, first, last)` queues the items in
+# ARGV[first..last] (id, type, ref_id, run_at_ms, lane, slots; repeated) and `wake()` wakes the lanes
+# that were given work. A job already due keeps the earlier of its two times (ZADD LT). With
+# only_if_absent (reconciliation) a job that is due, running, parked or dead is left alone:
+# reconciliation fills in lost work, it never reschedules work and never revives a job that gave up.
+_ENQUEUE_FUNCTIONS = """
 local dead_k = KEYS[#KEYS - 1]
-local added, woken = 0, {}
-for i = first, #ARGV, 6 do
-  local id, typ, ref, at, lane = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
-  local b = (lane - 1) * 4
-  local due = redis.call('ZSCORE', KEYS[b + 1], id)
-  local running = redis.call('ZSCORE', KEYS[b + 2], id)
-  local waiting = redis.call('ZSCORE', KEYS[b + 3], id) or redis.call('ZSCORE', dead_k, id)
-  if not (only_if_absent and (due or running or waiting)) then
-    if not due and not running then
-      redis.call('HSET', prefix .. id, 'type', typ, 'ref_id', ref, 'lane', lane, 'attempts', 0, 'slots', ARGV[i + 5])
+local woken = {}
+local function enqueue(prefix, only_if_absent, first, last)
+  local added = 0
+  for i = first, last, 6 do
+    local id, typ, ref, at, lane = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
+    local b = (lane - 1) * 4
+    local due = redis.call('ZSCORE', KEYS[b + 1], id)
+    local running = redis.call('ZSCORE', KEYS[b + 2], id)
+    local waiting = redis.call('ZSCORE', KEYS[b + 3], id) or redis.call('ZSCORE', dead_k, id)
+    if not (only_if_absent and (due or running or waiting)) then
+      if not due and not running then
+        redis.call('HSET', prefix .. id, 'type', typ, 'ref_id', ref, 'lane', lane, 'attempts', 0, 'slots', ARGV[i + 5])
+      end
+      redis.call('ZADD', KEYS[b + 1], 'LT', at, id)
+      redis.call('ZREM', KEYS[b + 3], id)
+      redis.call('ZREM', dead_k, id)
+      woken[lane] = true
+      added = added + 1
     end
-    redis.call('ZADD', KEYS[b + 1], 'LT', at, id)
-    redis.call('ZREM', KEYS[b + 3], id)
-    redis.call('ZREM', dead_k, id)
-    woken[lane] = true
-    added = added + 1
   end
+  return added
 end
-for lane in pairs(woken) do
-  local wake = KEYS[(lane - 1) * 4 + 4]
-  redis.call('LPUSH', wake, '1')
-  redis.call('LTRIM', wake, 0, 63)
+local function wake()
+  for lane in pairs(woken) do
+    local wake_k = KEYS[(lane - 1) * 4 + 4]
+    redis.call('LPUSH', wake_k, '1')
+    redis.call('LTRIM', wake_k, 0, 63)
+  end
 end
 """
 
 _ENQUEUE = (
-    """
-local prefix, only_if_absent, first = ARGV[1], ARGV[2] == '1', 3
+    _ENQUEUE_FUNCTIONS
+    + """
+local added = enqueue(ARGV[1], ARGV[2] == '1', 3, #ARGV)
+wake()
+return added
 """
-    + _ENQUEUE_LOOP
-    + "return added"
 )
 
-# KEYS: _ALL_KEYS. ARGV: prefix, job id, lease token, now, follow-ups...
+# KEYS: _ALL_KEYS. ARGV: prefix, now, then per job: id, lease token, number of follow-ups, follow-ups.
 # Acknowledging and enqueueing follow-ups in one script leaves no moment where a crash loses them.
 _COMPLETE = (
-    """
-local prefix, only_if_absent, first = ARGV[1], false, 5
-local id, token, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
-local h = prefix .. id
-if redis.call('HGET', h, 'lease') == token then
-  local b = (tonumber(redis.call('HGET', h, 'lane')) - 1) * 4
-  redis.call('ZREM', KEYS[b + 2], id)
-  redis.call('INCR', KEYS[#KEYS])
-  if redis.call('ZSCORE', KEYS[b + 1], id) then
-    -- Queued again while it ran (a manual retry, say): run it as a fresh job now.
-    redis.call('ZADD', KEYS[b + 1], 'XX', 'LT', now, id)
-    redis.call('HSET', h, 'attempts', 0)
-    redis.call('HDEL', h, 'lease')
-  else
-    redis.call('DEL', h)
+    _ENQUEUE_FUNCTIONS
+    + """
+local prefix, now = ARGV[1], tonumber(ARGV[2])
+local i, added = 3, 0
+while i <= #ARGV do
+  local id, token, follow_ups = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  local h = prefix .. id
+  if redis.call('HGET', h, 'lease') == token then
+    local b = (tonumber(redis.call('HGET', h, 'lane')) - 1) * 4
+    redis.call('ZREM', KEYS[b + 2], id)
+    redis.call('INCR', KEYS[#KEYS])
+    if redis.call('ZSCORE', KEYS[b + 1], id) then
+      -- Queued again while it ran (a manual retry, say): run it as a fresh job now.
+      redis.call('ZADD', KEYS[b + 1], 'XX', 'LT', now, id)
+      redis.call('HSET', h, 'attempts', 0)
+      redis.call('HDEL', h, 'lease')
+    else
+      redis.call('DEL', h)
+    end
   end
+  added = added + enqueue(prefix, false, i + 3, i + 2 + follow_ups * 6)
+  i = i + 3 + follow_ups * 6
 end
+wake()
+return added
 """
-    + _ENQUEUE_LOOP
-    + "return added"
 )
 
 # KEYS: the lane's due and leased, dead. ARGV: prefix, job id, lease token, retry_at ('' = give up), error, now.
@@ -234,6 +249,10 @@ class Queue:
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
+        # Completions waiting for the next group commit (see ``complete``).
+        self._acks: list[tuple[Job, list[FollowUp]]] = []
+        self._acks_lock = threading.Lock()
+        self._acking = False
         self._enqueue = client.register_script(_ENQUEUE)
         self._complete = client.register_script(_COMPLETE)
         self._fail = client.register_script(_FAIL)
@@ -271,7 +290,42 @@ class Queue:
         ]
 
     def complete(self, job: Job, follow_ups: Iterable[FollowUp] = ()) -> None:
-        self._complete(keys=_ALL_KEYS, args=[keys.JOB_PREFIX, job.id, job.lease, _now_ms(), *_item_args(follow_ups)])
+        """Acknowledge the job and queue its follow-ups, in one step.
+
+        Completions from concurrent threads go to Redis together (a group commit): the thread that
+        finds no call in flight sends everything waiting, and what arrives meanwhile in the next call;
+        the others return at once, their jobs leased until their call lands. Under load one call
+        settles many jobs; alone, a completion is sent at once. If the call fails, the jobs it carried
+        run again when their leases expire (at least once), and the sending thread raises.
+        """
+        with self._acks_lock:
+            self._acks.append((job, list(follow_ups)))
+            if self._acking:
+                return
+            self._acking = True
+        try:
+            while True:
+                with self._acks_lock:
+                    batch, self._acks = self._acks, []
+                    if not batch:
+                        self._acking = False
+                        return
+                self._complete_batch(batch)
+        except BaseException:
+            with self._acks_lock:
+                self._acking = False
+            raise
+
+    def _complete_batch(self, batch: list[tuple[Job, list[FollowUp]]]) -> None:
+        args: list[Any] = [keys.JOB_PREFIX, _now_ms()]
+        for job, follow_ups in batch:
+            items = _item_args(follow_ups)
+            args += [job.id, job.lease, len(items) // _ITEM_FIELDS, *items]
+        try:
+            self._complete(keys=_ALL_KEYS, args=args)
+        except redis.RedisError:
+            logger.warning("job.complete_failed", extra={"jobs": [job.id for job, _ in batch]})
+            raise
 
     def fail(self, job: Job, error: str, retry_in_s: float | None) -> None:
         """Retry the job in ``retry_in_s``, or with None move it to the dead jobs."""
@@ -359,6 +413,9 @@ class Queue:
         cutoff = _now_ms() - int(within_s * 1000)
         self.redis.zremrangebyscore(keys.POLLERS, "-inf", f"({cutoff}")
         return int(self.redis.zcard(keys.POLLERS))
+
+
+_ITEM_FIELDS = 6  # what _item_args gives per item; the Lua loops step by it
 
 
 def _item_args(items: Iterable[FollowUp]) -> list[Any]:
