@@ -431,7 +431,9 @@ class EdgeWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped
         # The access log format is JSON with the path inside quotes, and the path is the client's
         # choice: escape it as JSON, except the quotes, which gunicorn's own escaping adds.
         escaped = json.dumps(str(environ.get("PATH_INFO", "")))[1:-1].replace('\\"', '"')
-        self.log.access(logged, fields, {**environ, "PATH_INFO": escaped}, elapsed)
+        # gunicorn makes an atom of every request header; only a format naming one (%({name}i)s) needs them.
+        headers = fields if "}i" in self.cfg.access_log_format else []
+        self.log.access(logged, headers, {**environ, "PATH_INFO": escaped}, elapsed)
 
     @staticmethod
     def _peer_ip(conn: _Conn) -> str:

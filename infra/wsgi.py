@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from chalice.cli.factory import CLIFactory
-from chalice.local import LocalGateway, LocalGatewayException
+from chalice.local import LambdaContext, LocalGateway, LocalGatewayException
 
 from app import app
 from shared import ids
@@ -86,6 +86,16 @@ class _Gateway(LocalGateway):
     Chalice's says 127.0.0.1 for everyone; the rate limits (shared/ratelimit.py) read this field,
     as they do behind the real API Gateway.
     """
+
+    def __init__(self, app_object: Any, config: Any) -> None:
+        super().__init__(app_object, config)
+        # Chalice looks these up through the config's chain on every request; they never change.
+        timeout_s = self.MAX_LAMBDA_EXECUTION_TIME if config.lambda_timeout is None else config.lambda_timeout
+        self._context_args = (config.function_name, config.lambda_memory_size, timeout_s * 1000)
+
+    def _generate_lambda_context(self) -> LambdaContext:
+        function_name, memory_size, max_runtime_ms = self._context_args
+        return LambdaContext(function_name, memory_size, max_runtime_ms=max_runtime_ms)
 
     def _generate_lambda_event(
         self, method: str, path: str, headers: dict[str, Any], body: bytes | None

@@ -48,6 +48,9 @@ def configure(level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter())
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Our lines never name the source file and line, so skip the frame walk that finds them for
+    # every record (the logging HOWTO's "Optimization" section; ~3 % of an API worker's CPU).
+    logging._srcfile = None
     for noisy in ("urllib3", "botocore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # A receiver's malformed answer is recorded on its attempt; urllib3's own traceback for it
