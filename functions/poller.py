@@ -27,7 +27,7 @@ from shared import invoker, reconcile, retention
 from shared.config import Settings
 from shared.errors import GatewayError
 from shared.job_types import MONEY, WEBHOOKS
-from shared.queue import JobHandler, Queue
+from shared.queue import Job, JobHandler, Queue
 
 logger = logging.getLogger(__name__)
 # Longest a blocked loop sleeps without looking at the clock; a delayed job runs at most this late.
@@ -93,20 +93,21 @@ def _lane_loop(
 
     Up to one job per thread is claimed ahead and waits in the pool's queue, and the loop claims again
     only once those have all started: with a backlog, one claim then fetches a thread's worth of jobs
-    instead of one per finished job, and no thread waits for a claim.
+    instead of one per finished job, and no thread waits for a claim. On stop, the jobs claimed ahead
+    go back to the queue unstarted, for another poller.
     """
-    in_flight: set[cf.Future[None]] = set()
+    in_flight: dict[cf.Future[None], Job] = {}
     with cf.ThreadPoolExecutor(threads, thread_name_prefix=f"job-{lane}") as pool:
         while not stopping.is_set():
             try:
-                in_flight = {f for f in in_flight if not f.done()}
+                in_flight = {f: job for f, job in in_flight.items() if not f.done()}
                 if len(in_flight) > threads:
                     cf.wait(in_flight, timeout=MAX_SLEEP_S, return_when=cf.FIRST_COMPLETED)
                     continue
                 wanted = 2 * threads - len(in_flight)
                 jobs = queue.claim(lane, wanted, settings.job_lease_s)
                 for job in jobs:
-                    in_flight.add(pool.submit(invoke, job))
+                    in_flight[pool.submit(invoke, job)] = job
                 if len(jobs) < wanted:
                     due_in = queue.next_due_in_s(lane)
                     queue.wait_for_work(lane, MAX_SLEEP_S if due_in is None else min(due_in, MAX_SLEEP_S))
@@ -117,4 +118,8 @@ def _lane_loop(
             except Exception:
                 logger.exception("poller.error", extra={"lane": lane})
                 stopping.wait(1)
-        logger.info("poller.lane_stopping", extra={"lane": lane, "in_flight": len(in_flight)})
+        unstarted = [job for f, job in in_flight.items() if f.cancel()]
+        with contextlib.suppress(redis.RedisError):  # else their leases expire and they run then
+            for job in unstarted:
+                queue.release(job)
+        logger.info("poller.lane_stopping", extra={"lane": lane, "in_flight": len(in_flight) - len(unstarted)})

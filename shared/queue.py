@@ -198,6 +198,18 @@ end
 return 1
 """
 
+# KEYS: the lane's due and leased. ARGV: prefix, job id, lease token, now.
+# A claimed job that never started goes back to due as it was, its claim not counted as a run.
+_RELEASE = """
+local h = ARGV[1] .. ARGV[2]
+if redis.call('HGET', h, 'lease') ~= ARGV[3] then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('ZADD', KEYS[1], 'LT', ARGV[4], ARGV[2])
+redis.call('HINCRBY', h, 'attempts', -1)
+redis.call('HDEL', h, 'lease')
+return 1
+"""
+
 # KEYS: the lane's due, leased and parked. ARGV: prefix, now, lease_ms, limit, token.
 # Expired leases (their poller died or stalled) go back to due first. A parked job whose look-again
 # time has come (the slot holders it waited for died without waking it) goes back to due if its
@@ -256,6 +268,7 @@ class Queue:
         self._enqueue = client.register_script(_ENQUEUE)
         self._complete = client.register_script(_COMPLETE)
         self._fail = client.register_script(_FAIL)
+        self._release = client.register_script(_RELEASE)
         self._claim = client.register_script(_CLAIM)
 
     @classmethod
@@ -334,6 +347,13 @@ class Queue:
         self._fail(
             keys=[keys.lane_due(lane), keys.lane_leased(lane), keys.JOBS_DEAD],
             args=[keys.JOB_PREFIX, job.id, job.lease, retry_at, error[:500], _now_ms()],
+        )
+
+    def release(self, job: Job) -> None:
+        """Give back a claimed job that was never started (its poller is stopping): due at once."""
+        lane = lane_of(job.type)
+        self._release(
+            keys=[keys.lane_due(lane), keys.lane_leased(lane)], args=[keys.JOB_PREFIX, job.id, job.lease, _now_ms()]
         )
 
     def next_due_in_s(self, lane: str) -> float | None:

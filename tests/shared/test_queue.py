@@ -252,3 +252,39 @@ def test_a_jobs_slots_travel_with_it_through_claims_and_follow_ups(queue: Queue)
     queue.complete(job, [FollowUp("deliver_webhook", "whd_1", slots="we_1:mch_1")])
 
     assert [j.slots for j in queue.claim(WEBHOOKS, 10, lease_s=30)] == ["we_1:mch_1"]
+
+
+def test_completions_from_many_threads_all_land_with_their_follow_ups(queue: Queue) -> None:
+    # Threads completing at once share Redis calls (group commit); none may be lost or cross over.
+    queue.enqueue([FollowUp("process_payment", f"pay_{i}") for i in range(200)])
+    jobs = queue.claim(MONEY, 200, lease_s=30)
+    start = threading.Barrier(8)
+
+    def complete(share: list[Job]) -> None:
+        start.wait()
+        for job in share:
+            queue.complete(job, [FollowUp("deliver_webhook", f"whd_{job.ref_id}")])
+
+    threads = [threading.Thread(target=complete, args=(jobs[i::8],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # A thread can return before the call carrying its completion lands; the last one sends it.
+    wait_until(lambda: queue.stats()["completed"] == 200)
+    assert queue.stats()["processing"] == 0
+    follow_ups = queue.claim(WEBHOOKS, 500, lease_s=30)
+    assert sorted(job.ref_id for job in follow_ups) == sorted(f"whd_pay_{i}" for i in range(200))
+
+
+def test_a_released_job_is_due_again_as_if_never_claimed(queue: Queue) -> None:
+    queue.enqueue([FollowUp("process_payment", "pay_1")])
+    [claimed] = queue.claim(MONEY, 10, lease_s=30)
+
+    queue.release(claimed)
+    queue.complete(claimed)  # the released claim can no longer settle it
+
+    [again] = queue.claim(MONEY, 10, lease_s=30)
+    assert again.id == claimed.id and again.attempt == 1 and again.lease != claimed.lease
+    assert queue.stats() == {"pending": 0, "processing": 1, "parked": 0, "completed": 0, "failed": 0}
