@@ -8,7 +8,11 @@
 4. slow merchants next door: what four 10-second receivers cost payments and a healthy endpoint.
 5. Redis queue jobs per second in one process with a no-op handler (bare loop and poller.run), then
    Dramatiq, Celery and RQ draining the same number of no-op jobs, one worker process each (``bench/peers.py``).
-6. Growth: Redis memory per queued job and the drain rate with a backlog of 100,000 jobs.
+6. Growth (``bench/growth.py``): Redis memory per queued job and the drain rate with a backlog of 100,000
+   no-op jobs and of 100,000 webhook deliveries (real poller, fast receiver); the API's and the poller's
+   resident memory over 10,000 payments settled and delivered.
+7. Scale out (``bench/scale.py``): the same payments through 1 API + 1 poller, then 2 APIs + 2 pollers: creates,
+   settled payments and delivered webhooks per second, each payment settled once and each event delivered once.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bench import deliveries, isolation, load, profile, queue_bench
+from bench import deliveries, growth, isolation, load, profile, queue_bench, report, scale
 from bench.peers import THREADS as PEERS_THREADS
 from bench.receiver import Receiver
 from bench.stack import Client, Stack
@@ -72,6 +76,9 @@ class Results:
     minimal: load.ThroughputResult | None = None
     profile: profile.Profile | None = None
     peers: list[queue_bench.PeerResult] = field(default_factory=list)
+    # Declared before the ``growth`` field, which would otherwise hide the ``growth`` module from mypy.
+    growth_backlog: growth.BacklogResult | None = None
+    growth_memory: growth.MemoryResult | None = None
     growth: queue_bench.GrowthResult | None = None
     background_busy: float | None = None
     e2e: list[float] = field(default_factory=list)
@@ -79,6 +86,7 @@ class Results:
     queue: queue_bench.QueueResult | None = None
     isolation: isolation.IsolationResult | None = None
     sample_payment: dict[str, Any] | None = None
+    scale: scale.ScaleResult | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -390,20 +398,184 @@ def phase_peers(args: argparse.Namespace, results: Results) -> list[queue_bench.
     return out
 
 
-def phase_growth(args: argparse.Namespace) -> queue_bench.GrowthResult:
-    heading(f"6. growth: a backlog of {args.growth_jobs:,} no-op jobs (Redis memory, drain rate)")
-    say("   Queued in batches of 1,000 with nothing running, then drained by the bare loop (1 thread, as in 5).")
+def phase_growth(
+    stack: Stack, receiver: Receiver, args: argparse.Namespace, results: Results, stop: threading.Event
+) -> None:
+    """Three parts, each on fresh data and guarded on its own: one failing leaves the others' figures."""
+    heading("6. growth: how cost grows with work (Redis is shared: its memory figures are a bound, not exact)")
+    if args.growth_jobs > 0:
+        results.growth = guarded(results, "phase 6a", lambda: _growth_jobs(args))
+    if args.growth_deliveries > 0:
+        stack.reset_data()
+        results.growth_backlog = guarded(
+            results, "phase 6b", lambda: _growth_backlog(stack, receiver, args, results, stop)
+        )
+        stack.stop_all()
+    if args.growth_payments > 0:
+        stack.reset_data()
+        results.growth_memory = guarded(results, "phase 6c", lambda: _growth_memory(stack, receiver, args, stop))
+        stack.stop_all()
+
+
+def _growth_jobs(args: argparse.Namespace) -> queue_bench.GrowthResult:
+    say(
+        f"   6a. {args.growth_jobs:,} no-op jobs queued in batches of 1,000 with nothing running, "
+        "then drained by the bare loop (1 thread, as in 5)."
+    )
     g = queue_bench.growth(args.growth_jobs)
-    say(f"   Redis memory: {g.bytes_per_job:,.0f} bytes per queued job (used_memory before/after; Redis is shared)")
-    say(f"   drained {g.drained:,} jobs in {g.drain_s:.2f} s = {g.drain_per_s:,.0f} jobs/s")
-    say("   (not yet measured: deliveries with a 100,000-job backlog, API/poller RSS after 10,000 payments)")
+    say(f"     Redis memory: {g.bytes_per_job:,.0f} bytes per queued job (used_memory before/after)")
+    say(f"     drained {g.drained:,} jobs in {g.drain_s:.2f} s = {g.drain_per_s:,.0f} jobs/s")
     return g
+
+
+def _growth_backlog(
+    stack: Stack, receiver: Receiver, args: argparse.Namespace, results: Results, stop: threading.Event
+) -> growth.BacklogResult:
+    say(
+        f"   6b. {args.growth_deliveries:,} payment.created deliveries to one endpoint on the fast receiver: rows "
+        f"written in bulk, jobs queued with nothing running, then one poller"
+    )
+    say(
+        f"     ({settings().webhook_concurrency} webhook-lane threads) started and timed until PostgreSQL shows "
+        f"every delivery settled (at most {args.growth_cap:.0f} s)."
+    )
+    stack.start_api()  # only to create the endpoint: the poller drains alone
+    _create_endpoint(stack, receiver.url, ["payment.created"])
+    stack.stop_api()
+    payment = results.sample_payment or growth.SAMPLE_PAYMENT
+    r = growth.backlog(stack, receiver, args.growth_deliveries, payment, args.growth_cap, stop)
+    capped = f" (stopped at the {args.growth_cap:.0f} s cap)" if r.capped else ""
+    say(f"     rows written in {r.insert_s:.1f} s; Redis memory: {r.bytes_per_job:,.0f} bytes per queued delivery job")
+    say(
+        f"     {r.succeeded:,} succeeded, {r.failed:,} failed, of {r.count:,}, {r.drain_s:.1f} s after starting "
+        f"the poller{capped} = {r.per_s:,.0f} deliveries/s (status in PostgreSQL)"
+    )
+    say(
+        f"     receiver: {r.received:,} requests, the first {r.first_after_s:.2f} s and the last "
+        f"{r.last_after_s:.1f} s after starting the poller = {r.receiver_per_s:,.0f}/s from first to last"
+    )
+    say(
+        f"     first tenth of the requests {r.first_tenth_per_s:,.0f}/s, last tenth {r.last_tenth_per_s:,.0f}/s "
+        f"(last ÷ first: {_ratio(r.last_tenth_per_s, r.first_tenth_per_s)})"
+    )
+    return r
+
+
+def _growth_memory(
+    stack: Stack, receiver: Receiver, args: argparse.Namespace, stop: threading.Event
+) -> growth.MemoryResult:
+    say(
+        f"   6c. resident memory (VmRSS) of the API ({settings().web_concurrency} workers) and one poller over "
+        f"{args.growth_payments:,} payments, created at {growth.CREATES_PER_S:.0f}/s in {growth.ROUNDS} rounds;"
+    )
+    say(
+        "     sampled at the start and after each round, once every payment has settled and its payment.success "
+        "(one endpoint, that event only) has arrived."
+    )
+    stack.start_api()
+    _create_endpoint(stack, receiver.url, ["payment.success"])
+    stack.start_poller()
+    r = growth.memory(stack, receiver, args.growth_payments, args.growth_cap, stop)
+    capped = f" (stopped waiting at the {args.growth_cap:.0f} s cap)" if r.capped else ""
+    say(
+        f"     {r.payments:,} created ({r.rejected} other answers), {r.settled:,} settled, {r.delivered:,} "
+        f"payment.success received, in {r.seconds:.1f} s{capped}"
+    )
+    say(f"     {'payments':>9}  {'API arbiter':>11}  {'API workers: sum (each)':<36}  {'poller':>6}   (MB)")
+    for s in r.samples:
+        workers = f"{sum(s.api_workers_mb):7.1f} (" + " ".join(f"{mb:.1f}" for mb in s.api_workers_mb) + ")"
+        say(f"     {s.payments:>9,}  {s.api_arbiter_mb:>11.1f}  {workers:<36}  {s.poller_mb:>6.1f}")
+    grew = ", ".join(f"{name} {mb:+.1f} MB ({part:+.1%})" for name, (mb, part) in r.growth().items())
+    say(f"     growth from {r.warm.payments:,} to {r.samples[-1].payments:,} payments: {grew}")
+    if r.workers_replaced:
+        say("     !! an API worker was replaced between samples: its RSS started over, so growth may be hidden")
+    return r
+
+
+# Phase 7 ------------------------------------------------------------------------------------------
+
+
+def phase_scale(stack: Stack, args: argparse.Namespace, stop: threading.Event) -> scale.ScaleResult:
+    s = settings()
+    heading(
+        f"7. scale out: 2 APIs + 2 pollers beside 1 API + 1 poller ({args.scale_payments:,} payments each, "
+        f"{args.threads} closed-loop client threads spread over the APIs)"
+    )
+    say(
+        f"   Each configuration on empty data, with fresh processes: APIs of {s.web_concurrency} gunicorn workers, "
+        f"pollers of {s.money_concurrency} money + {s.webhook_concurrency} webhook threads;"
+    )
+    say(
+        "   one endpoint on the fast receiver subscribed to every payment event (created, pending, success: "
+        "3 webhooks per payment)."
+    )
+    say(
+        "   Timed from the first create until PostgreSQL shows every payment settled, and until the receiver "
+        "has every event."
+    )
+    say(
+        f"   !! Both configurations share the same {os.cpu_count()} cores with PostgreSQL, Redis, the load generator "
+        "and the receiver: the ratio shows what"
+    )
+    say("   a second API and poller cost or gain on one machine (overhead, contention), not what another machine adds.")
+    say(
+        f"   Webhook slots are counted in Redis across pollers: one endpoint has at most "
+        f"{s.webhook_endpoint_concurrency} attempts in flight however many pollers run."
+    )
+    runs = []
+    for processes in (1, 2):
+        r = scale.measure(stack, processes, args.scale_payments, args.threads, args.scale_wait, stop)
+        runs.append(r)
+        _say_scale_run(r, args.scale_wait)
+    one, two = runs
+    say(
+        f"   2 + 2 ÷ 1 + 1: creates {_ratio(two.creates_per_s, one.creates_per_s)}, "
+        f"settled {_ratio(two.settled_per_s, one.settled_per_s)}, "
+        f"delivered {_ratio(two.delivered_per_s, one.delivered_per_s)}"
+    )
+    return scale.ScaleResult(one, two)
+
+
+def _scale_label(processes: int) -> str:
+    return "1 API + 1 poller" if processes == 1 else f"{processes} APIs + {processes} pollers"
+
+
+def _say_scale_run(r: scale.ScaleRun, wait_s: float) -> None:
+    other = {status: n for status, n in r.statuses.items() if status != 201}
+    busy = f"{r.machine_busy:.0%}" if r.machine_busy is not None else "?"
+    capped = "" if r.finished else f" (!! not finished {wait_s:.0f} s after the last create)"
+    say(
+        f"   {_scale_label(r.processes)}: {r.created:,} created in {r.create_s:.2f} s = {r.creates_per_s:,.0f} "
+        f"creates/s (other answers: {other or 'none'}); machine CPU {busy} busy{capped}"
+    )
+    say(
+        f"     settled {r.settled:,} of {r.payments:,}, the last {r.settle_s:.2f} s after the first create "
+        f"({r.settle_s - r.create_s:+.2f} s after the last answer) = {r.settled_per_s:,.0f} settled/s"
+    )
+    say(
+        f"     webhooks: {r.delivered:,} of {r.deliveries:,} events received, the last {r.deliver_s:.2f} s after "
+        f"the first create ({r.deliver_s - r.create_s:+.2f} s after the last answer) "
+        f"= {r.delivered_per_s:,.0f} delivered/s"
+    )
+    say(
+        f"     done twice (expect 0): settled twice {r.settled_twice}, events recorded twice {r.duplicate_events}, "
+        f"deliveries with > 1 attempt {r.multi_attempt_deliveries}, copies at the receiver {r.receiver_duplicates}"
+    )
+    say(
+        f"     left undone (expect 0): never settled {r.never_settled}, events not received {r.missing_events}, "
+        f"failed deliveries {r.failed_deliveries}, dead jobs {r.dead_jobs}"
+    )
+    say(
+        f"     Redis CPU per payment, create to last webhook: {r.redis_cpu_ms:.2f} ms "
+        "(the server is shared: other clients' commands count too)"
+    )
 
 
 # Summary ------------------------------------------------------------------------------------------
 
 
-def summary(results: Results) -> None:
+def summary_rows(results: Results) -> list[tuple[str, str, str, str]]:
+    """(metric, this gateway, measured beside it, ratio) per row: the text summary and the HTML report show these."""
     # A phase that failed (listed with !! below) or was left out by --only.
     missing = "—"
 
@@ -413,10 +585,9 @@ def summary(results: Results) -> None:
     def lat(values: list[float], p: float) -> str:
         return ms(percentile(values, p)) if values else missing
 
-    c, m, q = results.creates, results.minimal, results.queue
+    c, m, q, sc = results.creates, results.minimal, results.queue, results.scale
     best = max(results.peers, key=lambda p: p.per_s, default=None)
-    peers = ", ".join(f"{p.peer} {p.per_s:,.0f}" for p in results.peers)
-    rows = [
+    return [
         (
             "POST /payments throughput",
             rate(c.per_s if c else None),
@@ -456,7 +627,30 @@ def summary(results: Results) -> None:
             "target < 1 s",
             "",
         ),
+        (
+            "2 APIs + 2 pollers vs 1 + 1: creates",
+            rate(sc.double.creates_per_s if sc else None),
+            f"1 + 1: {rate(sc.single.creates_per_s if sc else None)}",
+            _ratio(sc.double.creates_per_s, sc.single.creates_per_s) + " (same 2 cores)" if sc else "",
+        ),
+        (
+            "2 APIs + 2 pollers vs 1 + 1: webhooks",
+            rate(sc.double.delivered_per_s if sc else None),
+            f"1 + 1: {rate(sc.single.delivered_per_s if sc else None)}",
+            (
+                f"{_ratio(sc.double.delivered_per_s, sc.single.delivered_per_s)}; duplicates "
+                f"{sc.single.duplicates + sc.double.duplicates}, missing {sc.single.missing + sc.double.missing}"
+            )
+            if sc
+            else "",
+        ),
     ]
+
+
+def summary(results: Results) -> None:
+    c, m = results.creates, results.minimal
+    rows = summary_rows(results)
+    peers = ", ".join(f"{p.peer} {p.per_s:,.0f}" for p in results.peers)
     heading(f"Summary ({cores()}, load generator and receiver on the same cores; peers measured in this run)")
     width = max(len(r[0]) for r in rows)
     say(f"   {'metric':<{width}}   {'this gateway':>21}   {'measured beside it':<28}   ratio")
@@ -471,6 +665,21 @@ def summary(results: Results) -> None:
             f"   backlog of {g.jobs:,} jobs: {g.bytes_per_job:,.0f} bytes of Redis each; "
             f"drained at {g.drain_per_s:,.0f} jobs/s (bare loop)"
         )
+    if results.growth_backlog:
+        b = results.growth_backlog
+        capped = " (capped: not all settled)" if b.capped else ""
+        say(
+            f"   backlog of {b.count:,} deliveries: {b.bytes_per_job:,.0f} bytes of Redis each; drained in "
+            f"{b.drain_s:.0f} s{capped} = {b.per_s:,.0f}/s; first tenth {b.first_tenth_per_s:,.0f}/s, "
+            f"last tenth {b.last_tenth_per_s:,.0f}/s"
+        )
+    if results.growth_memory:
+        r = results.growth_memory
+        last = r.samples[-1]
+        grew = ", ".join(
+            f"{name} {last.parts()[name]:.0f} MB ({mb:+.1f} MB, {part:+.1%})" for name, (mb, part) in r.growth().items()
+        )
+        say(f"   RSS after {last.payments:,} payments (change since {r.warm.payments:,}): {grew}")
     busy = [r.machine_busy for r in (c, m) if r and r.machine_busy is not None]
     bg = f"{results.background_busy:.0%}" if results.background_busy is not None else "unknown"
     during = f"{min(busy):.0%}–{max(busy):.0%}" if busy else "unknown"
@@ -499,11 +708,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--peers", default=",".join(queue_bench.PEERS), help="phase 5b peers; empty skips them")
     p.add_argument("--peer-cap", type=float, default=15.0, help="phase 5b: stop timing a peer after this many s (15)")
     p.add_argument(
-        "--only", default="", help="comma-separated phases (creates,e2e,deliveries,isolation,queue,growth); default all"
+        "--only",
+        default="",
+        help="comma-separated phases (creates,e2e,deliveries,isolation,queue,growth,scale); default all",
     )
-    p.add_argument("--growth-jobs", type=int, default=100_000, help="phase 6 backlog; 0 skips it (100000)")
+    p.add_argument("--growth-jobs", type=int, default=100_000, help="phase 6 no-op job backlog; 0 skips it (100000)")
+    p.add_argument(
+        "--growth-deliveries", type=int, default=100_000, help="phase 6 delivery backlog; 0 skips it (100000)"
+    )
+    p.add_argument(
+        "--growth-payments", type=int, default=10_000, help="phase 6 payments while sampling RSS; 0 skips it (10000)"
+    )
+    p.add_argument(
+        "--growth-cap", type=float, default=600.0, help="phase 6: longest wait for a drain or the payments, s (600)"
+    )
     p.add_argument("--isolation-rate", type=float, default=20.0, help="phase 4 creates per second (20)")
     p.add_argument("--isolation-count", type=int, default=60, help="phase 4 payments (60)")
+    p.add_argument("--scale-payments", type=int, default=3000, help="phase 7 payments per configuration (3000)")
+    p.add_argument(
+        "--scale-wait", type=float, default=120.0, help="phase 7: longest wait for settling and webhooks, s (120)"
+    )
     return p.parse_args(argv)
 
 
@@ -547,7 +771,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     s = settings()
     started = time.monotonic()
-    say(f"Payment gateway benchmark · {dt.datetime.now().isoformat(timespec='seconds')}")
+    started_at = dt.datetime.now().isoformat(timespec="seconds")
+    say(f"Payment gateway benchmark · {started_at}")
     say(f"Machine: {cores()} · {platform.machine()} · Python {platform.python_version()}")
     say(f"Data: {s.database_url} · {s.redis_url} (wiped between phases)")
     say(
@@ -598,8 +823,12 @@ def main(argv: list[str] | None = None) -> int:
             results.queue = guarded(results, "phase 5", lambda: phase_queue(args, stop))
             if args.peers:
                 results.peers = guarded(results, "phase 5b", lambda: phase_peers(args, results)) or []
-        if wanted("growth") and args.growth_jobs > 0:
-            results.growth = guarded(results, "phase 6", lambda: phase_growth(args))
+        if wanted("growth"):
+            phase_growth(stack, receiver, args, results, stop)
+        if wanted("scale"):
+            stack.reset_data()
+            results.scale = guarded(results, "phase 7", lambda: phase_scale(stack, args, stop))
+            stack.stop_all()
         stack.reset_data()
     except KeyboardInterrupt:
         say("\ninterrupted: stopping the gateway processes")
@@ -614,6 +843,9 @@ def main(argv: list[str] | None = None) -> int:
             receiver.close()
     signal.signal(signal.SIGINT, signal.default_int_handler)
     summary(results)
+    report_path = RESULTS_DIR / f"report-{dt.datetime.now():%Y%m%d-%H%M%S}.html"
+    report.write(results, report_path, title_line=f"{started_at} · {cores()} · Python {platform.python_version()}")
+    say(f"\nReport (latency distributions, ratios against peers): {report_path}")
     if results.errors:
         say(f"\n(total {time.monotonic() - started:.0f} s; child process logs kept in {stack.logdir})")
     else:

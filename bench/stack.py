@@ -66,9 +66,10 @@ class Stack:
     def __init__(self) -> None:
         self.logdir = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
         self.queue = Queue.from_url(settings().redis_url)
-        self.api_port = 0
-        self._api: subprocess.Popen[bytes] | None = None
-        self._poller: subprocess.Popen[bytes] | None = None
+        # Every API and poller running, oldest first: a phase may run more than one of each.
+        self.api_ports: list[int] = []
+        self._apis: list[subprocess.Popen[bytes]] = []
+        self._pollers: list[subprocess.Popen[bytes]] = []
         self.minimal_port = 0
         self._minimal: subprocess.Popen[bytes] | None = None
         self.baseline_port = 0
@@ -123,11 +124,14 @@ class Stack:
             client.close()
 
     def start_api(self) -> int:
-        """Start the API and return its port once it answers."""
-        self.api_port = free_port()
-        self._api = self._spawn("api", {"PORT": str(self.api_port)})
-        self._wait_until_answers(self._api, self.api_port, "/api/v1/test/jobs/status", 200, "api")
-        return self.api_port
+        """Start an API (another one if one runs already) and return its port once it answers."""
+        port = free_port()
+        name = _numbered("api", len(self._apis))
+        api = self._spawn("api", {"PORT": str(port)}, log_as=name)
+        self._apis.append(api)
+        self.api_ports.append(port)
+        self._wait_until_answers(api, port, "/api/v1/test/jobs/status", 200, name)
+        return port
 
     def start_baseline(self, root: Path) -> int:
         """Start the API from another copy of the tree (``--baseline``: the code before a change), on
@@ -150,9 +154,19 @@ class Stack:
         return self._baseline.pid if self._baseline else 0
 
     @property
+    def api_port(self) -> int:
+        """The first API's port (0 when none runs)."""
+        return self.api_ports[0] if self.api_ports else 0
+
+    @property
     def api_pid(self) -> int:
-        """The API's gunicorn arbiter (its workers are its children)."""
-        return self._api.pid if self._api else 0
+        """The first API's gunicorn arbiter (its workers are its children)."""
+        return self._apis[0].pid if self._apis else 0
+
+    @property
+    def poller_pid(self) -> int:
+        """The first poller (one process: its lanes run on threads)."""
+        return self._pollers[0].pid if self._pollers else 0
 
     def start_minimal(self) -> int:
         """Start ``bench.minimal_app`` on gunicorn (same worker count, default sync workers) and
@@ -176,22 +190,29 @@ class Stack:
         self._minimal = None
 
     def start_poller(self) -> None:
-        """Start a poller and return once it has sent its first heartbeat (it is then polling)."""
-        self._poller = self._spawn("poller", {})
+        """Start a poller (another one if one runs already) and return once it has sent its first
+        heartbeat (it is then polling)."""
+        name = _numbered("poller", len(self._pollers))
+        poller = self._spawn("poller", {}, log_as=name)
+        self._pollers.append(poller)
         deadline = time.monotonic() + 60
-        while self.queue.live_pollers(within_s=30) < 1:
-            if self._poller.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the poller did not start:\n{self._log_tail('poller')}")
+        # Pollers remove their heartbeat when they stop, and reset_data empties Redis: one per poller we run.
+        while self.queue.live_pollers(within_s=30) < len(self._pollers):
+            if poller.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the poller did not start:\n{self._log_tail(name)}")
             time.sleep(0.05)
         time.sleep(0.3)  # its start-up reconciliation pass
 
     def stop_poller(self) -> None:
-        _stop(self._poller)
-        self._poller = None
+        """Stop every poller."""
+        _stop(*self._pollers)
+        self._pollers.clear()
 
     def stop_api(self) -> None:
-        _stop(self._api)
-        self._api = None
+        """Stop every API."""
+        _stop(*self._apis)
+        self._apis.clear()
+        self.api_ports.clear()
 
     def stop_all(self) -> None:
         self.stop_baseline()
@@ -200,12 +221,20 @@ class Stack:
         self.stop_api()
 
 
-def _stop(proc: subprocess.Popen[bytes] | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+def _numbered(role: str, running: int) -> str:
+    """``api``, then ``api-2``, ``api-3``...: the log file and error name of each instance."""
+    return role if running == 0 else f"{role}-{running + 1}"
+
+
+def _stop(*procs: subprocess.Popen[bytes] | None) -> None:
+    """Ask every process to stop, then wait for each: a poller lets its jobs in flight finish, so
+    several stop side by side rather than one after another."""
+    running = [proc for proc in procs if proc is not None and proc.poll() is None]
+    for proc in running:
+        proc.terminate()
+    for proc in running:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
