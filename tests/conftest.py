@@ -58,6 +58,7 @@ import requests  # noqa: E402
 from shared import auth, db, seed  # noqa: E402
 from shared.config import settings  # noqa: E402
 from shared.db import migrations  # noqa: E402
+from shared.queue import Queue  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = seed.API_KEY
@@ -94,6 +95,14 @@ def redis_client() -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(url)
     yield client
     client.close()
+
+
+@pytest.fixture
+def queue(redis_client: redis.Redis) -> Iterator[Queue]:
+    """The job queue on the test Redis (``redis_client`` checked the database)."""
+    q = Queue.from_url(settings().redis_url)
+    yield q
+    q.redis.close()
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterator
-
-import pytest
-import redis
 
 from functions import poller
 from shared.config import settings
 from shared.queue import CrashRetry, FollowUp, Job, Queue
 from tests.conftest import wait_until
-
-
-@pytest.fixture
-def queue(redis_client: redis.Redis) -> Iterator[Queue]:
-    q = Queue.from_url(settings().redis_url)
-    yield q
-    q.redis.close()
 
 
 class Blocking:

@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
-import redis
 
 from shared import keys
-from shared.config import settings
 from shared.errors import NotFound, UpstreamUnavailable
 from shared.job_types import MONEY, WEBHOOKS
 from shared.queue import CrashRetry, FollowUp, Job, Queue, execute
 from tests.conftest import wait_until
-
-
-@pytest.fixture
-def queue(redis_client: redis.Redis) -> Iterator[Queue]:
-    q = Queue.from_url(settings().redis_url)
-    yield q
-    q.redis.close()
 
 
 class Handler:

@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
-import pytest
-import redis
-
-from shared.config import settings
 from shared.job_types import WEBHOOKS
 from shared.queue import FollowUp, Job, Queue
 from shared.slots import WebhookSlots
-
-
-@pytest.fixture
-def queue(redis_client: redis.Redis) -> Iterator[Queue]:
-    q = Queue.from_url(settings().redis_url)
-    yield q
-    q.redis.close()
 
 
 def _claim(queue: Queue, *delivery_ids: str, lease_s: float = 30) -> list[Job]:
