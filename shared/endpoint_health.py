@@ -24,8 +24,11 @@ def track(delivery: SendingRow, result: webhooks.AttemptResult) -> list[FollowUp
     """Count the attempt towards the endpoint's health; if that disabled the endpoint, the jobs that
     tell the merchant's other endpoints (None if it is still enabled)."""
     if result.ok:
-        with db.autocommit() as tx:
-            webhook_endpoints.record_success(tx, delivery["endpoint_id"])
+        # Most endpoints have no run of failures to end: then a success costs no write (a failure
+        # recorded since the delivery was read is ended by the endpoint's next success).
+        if delivery["endpoint_failing"]:
+            with db.autocommit() as tx:
+                webhook_endpoints.record_success(tx, delivery["endpoint_id"])
         return None
     disable_after_s = settings().webhook_endpoint_disable_after_s
     with db.transaction() as tx:

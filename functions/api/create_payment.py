@@ -36,16 +36,18 @@ def handle(call: Call) -> Reply:
     body = CreatePayment.parse(raw)
 
     def work(tx: Cursor) -> tuple[Reply, list[FollowUp]]:
-        order = _order_for(tx, call, body)
         digits = body.card.digits if body.card else None
         network = cards.network(digits) if digits else None
         # The card number goes no further than this line: only network and last4 are stored.
         outcome = acquirer.test_outcome(digits, body.vpa)
         # The payment takes the key's mode, so the job can decline a test instrument in live mode.
-        payment = payments.insert(
-            tx, call.merchant_id, call.livemode, body, network, outcome, order["id"] if order else None
-        )
-        if order:
+        payment = payments.insert(tx, call.merchant_id, call.livemode, body, network, outcome)
+        if payment is None:
+            # An order answers to order_id: the payment is checked against it, under its lock.
+            order = _order_for(tx, call, body)
+            payment = payments.insert_for_order(
+                tx, call.merchant_id, call.livemode, body, network, outcome, order["id"]
+            )
             orders.mark_attempted(tx, order["id"])
         public = Payment.from_row(payment)
         follow_ups = events.record(
@@ -56,16 +58,15 @@ def handle(call: Call) -> Reply:
     return idempotency.once(call, raw, work)
 
 
-def _order_for(tx: Cursor, call: Call, body: CreatePayment) -> OrderRow | None:
-    """The order ``order_id`` names (locked until commit), checked against the payment; None for a
-    free-form order_id. One payment of an order at a time, so it can only ever be charged once.
+def _order_for(tx: Cursor, call: Call, body: CreatePayment) -> OrderRow:
+    """The order ``order_id`` names (locked until commit), checked against the payment. One payment
+    of an order at a time, so it can only ever be charged once.
 
     Raises:
         InvalidRequest: the amount or currency differs, the order is paid, or one of its payments is pending.
+        NotFound: no order answers to order_id (orders are never deleted: the caller saw one).
     """
-    order = orders.find(tx, body.order_id, call.merchant_id, call.livemode, lock=True)
-    if order is None:
-        return None
+    order = orders.get(tx, body.order_id, call.merchant_id, call.livemode, lock=True)
     if body.amount != order["amount_minor"]:
         raise InvalidRequest(f"amount must equal the order's amount ({order['amount_minor']})", field="amount")
     if body.currency != order["currency"].strip():

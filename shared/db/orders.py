@@ -45,9 +45,9 @@ def find(tx: Cursor, ref: str, merchant_id: str, livemode: bool, *, lock: bool =
     return cast(OrderRow, dict(row)) if row else None
 
 
-def get(tx: Cursor, ref: str, merchant_id: str, livemode: bool) -> OrderRow:
+def get(tx: Cursor, ref: str, merchant_id: str, livemode: bool, *, lock: bool = False) -> OrderRow:
     """Raises NotFound for an unknown id or receipt, another merchant's order and one of the other mode alike."""
-    row = find(tx, ref, merchant_id, livemode)
+    row = find(tx, ref, merchant_id, livemode, lock=lock)
     if row is None:
         raise NotFound(f"No order with id or receipt {ref[:64]!r}", field="id")
     return row

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import psycopg2.extras
 
@@ -24,24 +24,55 @@ _SELECT = f"""
 
 
 def insert(
+    tx: Cursor, merchant_id: str, livemode: bool, body: CreatePayment, network: str | None, outcome: str | None
+) -> PaymentRow | None:
+    """Insert a payment for no order, unless an order of the merchant's answers to its ``order_id``
+    (id or receipt): then nothing is inserted and None says so. One statement, so that most
+    payments, which name no order, cost one round trip."""
+    unless_an_order_answers = (
+        "WHERE NOT EXISTS (SELECT 1 FROM orders WHERE merchant_id = %s AND livemode = %s AND (id = %s OR receipt = %s))"
+    )
+    guard_args = [merchant_id, livemode, body.order_id, body.order_id]
+    return _insert(tx, merchant_id, livemode, body, network, outcome, None, unless_an_order_answers, guard_args)
+
+
+def insert_for_order(
     tx: Cursor,
     merchant_id: str,
     livemode: bool,
     body: CreatePayment,
     network: str | None,
-    simulated_outcome: str | None,
-    order_ref: str | None = None,
+    outcome: str | None,
+    order_ref: str,
 ) -> PaymentRow:
+    """Insert a payment for the order ``order_ref`` (checked and locked by the caller)."""
+    row = _insert(tx, merchant_id, livemode, body, network, outcome, order_ref, "", [])
+    if row is None:
+        raise RuntimeError("INSERT … RETURNING returned no row")  # cannot happen without a WHERE
+    return row
+
+
+def _insert(
+    tx: Cursor,
+    merchant_id: str,
+    livemode: bool,
+    body: CreatePayment,
+    network: str | None,
+    outcome: str | None,
+    order_ref: str | None,
+    where: str,
+    where_args: list[Any],
+) -> PaymentRow | None:
     card = body.card
     tx.execute(
-        """
+        f"""
         INSERT INTO payments (id, merchant_id, livemode, amount_minor, currency, method, order_id, description,
                               metadata, card_network, card_last4, card_expiry_month, card_expiry_year, vpa,
                               simulated_outcome, order_ref)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+        SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s {where}
         RETURNING *, 0::bigint AS amount_refunded
         """,
-        (
+        [
             ids.new("pay"),
             merchant_id,
             livemode,
@@ -56,11 +87,13 @@ def insert(
             card.expiry_month if card else None,
             card.year if card else None,
             body.vpa,
-            simulated_outcome,
+            outcome,
             order_ref,
-        ),
+            *where_args,
+        ],
     )
-    return cast(PaymentRow, dict(tx.fetchone() or {}))
+    row = tx.fetchone()
+    return cast(PaymentRow, dict(row)) if row else None
 
 
 def list_for_order(tx: Cursor, order_id: str) -> list[PaymentRow]:

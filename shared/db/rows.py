@@ -126,6 +126,7 @@ class SendingRow(DeliveryRow):
     deleted_at: dt.datetime | None
     secret: str
     previous_secret: str | None  # only while it still signs
+    endpoint_failing: bool  # the endpoint has a run of failed attempts (shared.endpoint_health)
 
 
 class AttemptRow(TypedDict):

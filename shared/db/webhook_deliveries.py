@@ -76,6 +76,7 @@ def find_for_sending(tx: Cursor, delivery_id: str) -> SendingRow | None:
     tx.execute(
         """
         SELECT d.*, ev.body, e.url, e.enabled, e.deleted_at, e.secret,
+               (e.consecutive_failures > 0 OR e.failing_since IS NOT NULL) AS endpoint_failing,
                CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret END AS previous_secret
         FROM webhook_deliveries d
         JOIN events ev ON ev.id = d.event_id
