@@ -49,9 +49,10 @@ def handle(call: Call) -> Reply:
                 tx, call.merchant_id, call.livemode, body, network, outcome, order["id"]
             )
             orders.mark_attempted(tx, order["id"])
-        public = Payment.from_row(payment)
+        # Serialised once: the answer and the event carry the same payment.
+        public = Payment.from_row(payment).public()
         follow_ups = events.record(
-            tx, call.merchant_id, EventType.PAYMENT_CREATED, {"payment": public.public()}, livemode=call.livemode
+            tx, call.merchant_id, EventType.PAYMENT_CREATED, {"payment": public}, livemode=call.livemode
         )
         return Reply(201, public), [FollowUp(PROCESS_PAYMENT, payment["id"]), *follow_ups]
 

@@ -25,7 +25,8 @@ def iso(value: dt.datetime | None) -> str | None:
     """ISO-8601 UTC with millisecond precision and a ``Z``: what every timestamp we return looks like."""
     if value is None:
         return None
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # isoformat truncates to the millisecond as the format says, and is half the cost of strftime.
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
 
 
 # A datetime from the database, sent as ``iso`` text.
