@@ -12,12 +12,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CONTAINERS_CONF=$PWD/infra/docker/podman/containers.conf
 
+# netavark (podman's networks) sets up each network's rules with iptables, which a minimal Debian
+# lacks: without it every build step and container fails with "netavark: No such file or directory".
 missing=()
-for tool in podman runc debootstrap; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in podman runc debootstrap iptables; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if ((${#missing[@]})); then
   echo "[compose-test] installing ${missing[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap netavark aardvark-dns >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap iptables netavark aardvark-dns >/dev/null
 fi
 .venv/bin/python -m pip install --quiet -r infra/docker/requirements-compose.txt
 
