@@ -22,7 +22,7 @@ import psycopg2.extras
 from bench import load
 from bench.receiver import Receiver
 from bench.stack import Stack
-from bench.stats import _descendants
+from bench.stats import descendants
 from shared import db, events, ids, seed
 from shared.job_types import DELIVER_WEBHOOK
 from shared.models.base import dumps
@@ -243,7 +243,7 @@ def _rss_mb(pid: int) -> float:
 def _rss_sample(stack: Stack, payments: int) -> RssSample:
     if not stack.api_pid or not stack.poller_pid:
         raise RuntimeError("the API and the poller must be running")
-    workers = tuple(sorted(pid for pid in _descendants(stack.api_pid) if pid != stack.api_pid))
+    workers = tuple(sorted(pid for pid in descendants(stack.api_pid) if pid != stack.api_pid))
     return RssSample(
         payments=payments,
         api_arbiter_mb=_rss_mb(stack.api_pid),

@@ -78,7 +78,7 @@ def _cpu_s(pid: int) -> float:
         return 0.0
 
 
-def _descendants(root: int) -> list[int]:
+def descendants(root: int) -> list[int]:
     """``root`` and every process under it."""
     parents = {pid: ppid for pid, ppid in _pids(lambda _, __: True, with_parent=True)}
     found, frontier = [root], {root}
@@ -114,7 +114,7 @@ class ProcessCpu:
     @classmethod
     def take(cls, server_pid: int) -> ProcessCpu:
         groups = {
-            "HTTP server": sum(_cpu_s(p) for p in _descendants(server_pid)) if server_pid else 0.0,
+            "HTTP server": sum(_cpu_s(p) for p in descendants(server_pid)) if server_pid else 0.0,
             # Every backend on the machine: another database's queries would count too (the machine is shared).
             "PostgreSQL": sum(_cpu_s(p) for p in _pids(lambda name, _: name.startswith("postgres"))),
             "Redis": sum(_cpu_s(p) for p in _pids(lambda name, _: name.startswith("redis-server"))),

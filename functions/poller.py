@@ -118,6 +118,7 @@ def _lane_loop(
             except Exception:
                 logger.exception("poller.error", extra={"lane": lane})
                 stopping.wait(1)
+        in_flight = {f: job for f, job in in_flight.items() if not f.done()}
         unstarted = [job for f, job in in_flight.items() if f.cancel()]
         with contextlib.suppress(redis.RedisError):  # else their leases expire and they run then
             for job in unstarted:

@@ -308,8 +308,9 @@ class Queue:
         Completions from concurrent threads go to Redis together (a group commit): the thread that
         finds no call in flight sends everything waiting, and what arrives meanwhile in the next call;
         the others return at once, their jobs leased until their call lands. Under load one call
-        settles many jobs; alone, a completion is sent at once. If the call fails, the jobs it carried
-        run again when their leases expire (at least once), and the sending thread raises.
+        settles many jobs; alone, a completion is sent at once. If the call fails, the sending thread
+        raises; the jobs it carried run again when their leases expire (at least once), and those that
+        arrived meanwhile go with the next completion or, if none comes, also run again then.
         """
         with self._acks_lock:
             self._acks.append((job, list(follow_ups)))
