@@ -21,7 +21,6 @@ or CLOSING (shut down for writing, discarding input until the client closes) →
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import enum
 import errno
 import heapq
@@ -36,8 +35,6 @@ import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any
 
 from gunicorn.workers import base  # type: ignore[import-untyped]  # gunicorn ships no type hints
@@ -62,15 +59,6 @@ LINGER_S = 2.0
 MAX_REQUESTS_PER_CONNECTION = 100
 # The longest the loop sleeps, so that notify() feeds gunicorn's watchdog while nothing happens.
 TICK_S = 1.0
-
-
-@dataclass(slots=True)
-class _Logged:
-    """What gunicorn's access log reads from a response."""
-
-    status: str
-    headers: list[tuple[str, str]]
-    sent: int
 
 
 class _State(enum.Enum):
@@ -138,6 +126,7 @@ class EdgeWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped
         self._conns: set[_Conn] = set()
         self._deadlines: list[tuple[float, int, _Conn]] = []
         self._ready: list[_Conn] = []  # connections with a pipelined request already buffered
+        self._access_lines: list[str] = []  # written at the end of each loop turn
         self._serials = itertools.count()
         self._accepting = False
         self._accept_paused_until = 0.0
@@ -153,6 +142,7 @@ class EdgeWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped
             for conn in list(self._conns):
                 self._close(conn)
             self._selector.close()
+            self._write_access_log()
 
     def _loop(self) -> None:
         while self.alive or self._conns:
@@ -186,6 +176,8 @@ class EdgeWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped
                     with self._contained(conn):
                         self._advance(conn)
             self._expire(time.monotonic())
+            if self._access_lines:
+                self._write_access_log()
 
     @contextlib.contextmanager
     def _contained(self, conn: _Conn) -> Iterator[None]:
@@ -333,12 +325,7 @@ class EdgeWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped
             description = f"Something went wrong on our side; quote request id {request_id} if you contact support"
             response = http1.json_error(500, ErrorCode.SERVER_ERROR, description, request_id, head=head)
             close = True
-        self._log_access(
-            _Logged(status, headers, len(payload)),
-            request.fields,
-            environ,
-            dt.timedelta(seconds=time.monotonic() - received),
-        )
+        self._log_access(request.method, environ["PATH_INFO"], status, time.monotonic() - received)
         self._respond(conn, response, close)
 
     def _call_app(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
@@ -414,26 +401,33 @@ class EdgeWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped
         request_id = ids.new("req")
         response = http1.json_error(reject.status, reject.code, reject.description, request_id, head=head)
         self.log.warning("Refused a request from %s: %s %s", self._peer_ip(conn), reject.status, reject)
-        environ = {
-            "REQUEST_METHOD": request.method if request else "-",
-            "RAW_URI": request.target if request else "-",
-            "PATH_INFO": request.path if request else "-",
-            "SERVER_PROTOCOL": request.version if request else "-",
-            "REMOTE_ADDR": self._peer_ip(conn),
-        }
-        status = f"{reject.status} {HTTPStatus(reject.status).phrase}"
-        elapsed = dt.timedelta(seconds=time.monotonic() - conn.started)
-        sent = len(response) - response.index(b"\r\n\r\n") - 4
-        self._log_access(_Logged(status, [], sent), request.fields if request else [], environ, elapsed)
+        method, path = (request.method, request.path) if request else ("-", "-")
+        self._log_access(method, path, str(reject.status), time.monotonic() - conn.started)
         self._respond(conn, response, close=True)
 
-    def _log_access(self, logged: _Logged, fields: Any, environ: dict[str, Any], elapsed: dt.timedelta) -> None:
-        # The access log format is JSON with the path inside quotes, and the path is the client's
-        # choice: escape it as JSON, except the quotes, which gunicorn's own escaping adds.
-        escaped = json.dumps(str(environ.get("PATH_INFO", "")))[1:-1].replace('\\"', '"')
-        # gunicorn makes an atom of every request header; only a format naming one (%({name}i)s) needs them.
-        headers = fields if "}i" in self.cfg.access_log_format else []
-        self.log.access(logged, headers, {**environ, "PATH_INFO": escaped}, elapsed)
+    def _log_access(self, method: str, path: str, status: str, elapsed_s: float) -> None:
+        """Keep one JSON line for the answer; ``_write_access_log`` writes the loop turn's lines at once.
+
+        Ours rather than gunicorn's access log: that one builds two dozen atoms and a log record
+        per request, about 7 % of an API worker's CPU (issue 12).
+        """
+        line = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "msg": "http.access",
+            "method": method,
+            "path": path,  # the client's choice: json.dumps escapes it
+            "status": int(status[:3]),
+            "ms": int(elapsed_s * 1000),
+        }
+        self._access_lines.append(json.dumps(line) + "\n")
+
+    def _write_access_log(self) -> None:
+        lines, self._access_lines = self._access_lines, []
+        try:
+            sys.stdout.write("".join(lines))
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass  # stdout closed or gone: the answers matter more than their log lines
 
     @staticmethod
     def _peer_ip(conn: _Conn) -> str:

@@ -189,14 +189,11 @@ def api_command() -> list[str]:
         str(s.web_concurrency),
         # Our worker (infra/edge.py) reads whole requests without blocking, under HTTP_READ_TIMEOUT_S,
         # before the app sees them: a slow client cannot hold a process, as it could a sync worker.
+        # It also writes the access log, a JSON line per answer on stdout.
         "--worker-class",
         "infra.edge.EdgeWorker",
         "--backlog",
         "2048",
-        "--access-logfile",
-        "-",
-        "--access-logformat",
-        '{"ts":"%(t)s","msg":"http.access","method":"%(m)s","path":"%(U)s","status":%(s)s,"ms":%(M)s}',
         # Only a hung app can now stop a worker from checking in; the arbiter restarts it after this.
         "--timeout",
         "30",

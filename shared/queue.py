@@ -34,6 +34,7 @@ from shared import keys, log
 from shared.config import settings
 from shared.errors import GatewayError, UpstreamUnavailable
 from shared.job_types import LANES, lane_of
+from shared.redis_scripts import Script
 
 logger = logging.getLogger(__name__)
 
@@ -265,11 +266,11 @@ class Queue:
         self._acks: list[tuple[Job, list[FollowUp]]] = []
         self._acks_lock = threading.Lock()
         self._acking = False
-        self._enqueue = client.register_script(_ENQUEUE)
-        self._complete = client.register_script(_COMPLETE)
-        self._fail = client.register_script(_FAIL)
-        self._release = client.register_script(_RELEASE)
-        self._claim = client.register_script(_CLAIM)
+        self._enqueue = Script(client, _ENQUEUE)
+        self._complete = Script(client, _COMPLETE)
+        self._fail = Script(client, _FAIL)
+        self._release = Script(client, _RELEASE)
+        self._claim = Script(client, _CLAIM)
 
     @classmethod
     def from_url(cls, url: str) -> Queue:

@@ -51,6 +51,7 @@ from shared import keys
 from shared.auth import hash_api_key
 from shared.config import Settings, settings
 from shared.errors import RateLimited
+from shared.redis_scripts import Script
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ class RateLimiter:
         self.redis = client
         self.secret = secret
         self.publishable = publishable
-        self._take = client.register_script(_TAKE)
+        self._take = Script(client, _TAKE)
         self._paused_until = 0.0
 
     @classmethod

@@ -26,6 +26,7 @@ from shared import keys
 from shared.config import settings
 from shared.job_types import WEBHOOKS
 from shared.queue import Job, default_queue
+from shared.redis_scripts import Script
 
 # KEYS: 1 endpoint slots, 2 merchant slots, 3 lane slots, 4 busy endpoints, 5 busy merchants,
 #       6 endpoint waiting, 7 merchant waiting, 8 lane waiting, 9 lane leased, 10 lane parked, 11 job hash.
@@ -104,8 +105,8 @@ class WebhookSlots:
         self.endpoint_limit = endpoint_limit
         self.lane_capacity = lane_capacity
         self.ttl_ms = int(ttl_s * 1000)
-        self._acquire = client.register_script(_ACQUIRE)
-        self._release = client.register_script(_RELEASE)
+        self._acquire = Script(client, _ACQUIRE)
+        self._release = Script(client, _RELEASE)
 
     def acquire_or_park(self, job: Job, endpoint_id: str, merchant_id: str) -> bool:
         """Take a slot for the job's delivery (True), or park the job until one frees (False).

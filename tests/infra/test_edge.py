@@ -214,7 +214,7 @@ def probe_server(*options: str) -> Server:
     """gunicorn serving probe_app with one EdgeWorker, 10 s timeouts, and ``options``."""
     args = [sys.executable, "-m", "gunicorn", "tests.infra.test_edge:probe_app"]
     args += ["--worker-class", "infra.edge.EdgeWorker", "--workers", "1", "--bind", "127.0.0.1:{port}"]
-    args += ["--access-logfile", "-", "--graceful-timeout", "10", "--no-control-socket", *options]
+    args += ["--graceful-timeout", "10", "--no-control-socket", *options]
     return Server(args, {"HTTP_READ_TIMEOUT_S": "10", "HTTP_KEEPALIVE_S": "10"}, "/echo")
 
 
