@@ -111,6 +111,8 @@ def layer_of(frames: list[str]) -> str:
         if m is None:
             continue
         path, func = m["path"], m["func"]
+        if path.endswith("shared/db/__init__.py") and "Cursor." in func:
+            continue  # our cursors stand in for psycopg2's: their time is their caller's, as a library's
         for layer, fragment, function in LAYERS:
             if fragment in path and (not function or function == func):
                 if layer.startswith("adapter: edge") and func in ("select", "_serve", "run_for", "run"):
