@@ -15,25 +15,10 @@ def insert(
     tx: Cursor, event_id: str, merchant_id: str, livemode: bool, event_type: str, body: str, object_id: str | None
 ) -> list[str]:
     """Store the event; return the ids of the endpoints of its mode subscribed to it (one round trip
-    for both)."""
+    for both, through ``insert_event``, migration 0019, which is planned once per connection)."""
     tx.execute(
-        """
-        WITH event AS (
-            INSERT INTO events (id, merchant_id, livemode, type, body, object_id)
-            VALUES (%(id)s, %(merchant)s, %(livemode)s, %(type)s, %(body)s, %(object)s)
-        )
-        SELECT id FROM webhook_endpoints
-        WHERE merchant_id = %(merchant)s AND livemode = %(livemode)s AND enabled AND deleted_at IS NULL
-          AND (events IS NULL OR %(type)s = ANY(events))
-        """,
-        {
-            "id": event_id,
-            "merchant": merchant_id,
-            "livemode": livemode,
-            "type": event_type,
-            "body": body,
-            "object": object_id,
-        },
+        "SELECT insert_event AS id FROM insert_event(%s, %s, %s, %s, %s, %s)",
+        (event_id, merchant_id, livemode, event_type, body, object_id),
     )
     return [row["id"] for row in tx.fetchall()]
 
