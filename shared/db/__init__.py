@@ -32,6 +32,11 @@ class Cursor(psycopg2.extensions.cursor):
         names = self._names()
         return [dict(zip(names, row, strict=True)) for row in super().fetchall()]
 
+    def fetchmany(self, size: int | None = None) -> list[dict[str, Any]]:  # type: ignore[override]
+        names = self._names()
+        rows = super().fetchmany(self.arraysize if size is None else size)
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
     def __next__(self) -> dict[str, Any]:  # type: ignore[override]
         row = self.fetchone()
         if row is None:

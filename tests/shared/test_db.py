@@ -35,12 +35,13 @@ def test_rows_are_plain_dicts_from_every_fetch() -> None:
     with db.autocommit() as tx:
         tx.execute("SELECT 1 AS a, 'x' AS b UNION ALL SELECT 2, 'y' ORDER BY a")
         rows = tx.fetchall()
-        tx.execute("SELECT 3 AS a")
+        tx.execute("SELECT 3 AS a UNION ALL SELECT 4")
+        some = tx.fetchmany(1)
         iterated = list(tx)
         tx.execute("SELECT 1 AS a WHERE false")
         none = tx.fetchone()
     assert rows == [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}] and type(rows[0]) is dict
-    assert iterated == [{"a": 3}] and none is None
+    assert some == [{"a": 3}] and iterated == [{"a": 4}] and none is None
 
 
 def test_an_exception_rolls_back_everything_and_the_connection_serves_the_next_transaction() -> None:
