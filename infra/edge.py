@@ -411,8 +411,10 @@ class EdgeWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped
         Ours rather than gunicorn's access log: that one builds two dozen atoms and a log record
         per request, about 7 % of an API worker's CPU (issue 12).
         """
+        now = time.time()
         line = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            # As shared/log.py writes it, so the access lines sort with the app's own.
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z",
             "msg": "http.access",
             "method": method,
             "path": path,  # the client's choice: json.dumps escapes it

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -485,6 +486,7 @@ def test_the_access_log_line_is_json(edge: Server) -> None:
     wait_until(lambda: any(line["status"] == 400 for line in logged()), timeout_s=5)
     ok = [line for line in logged() if line["path"] == "/api/v1/test/jobs/status" and line["status"] == 200]
     assert ok and ok[-1]["method"] == "GET" and isinstance(ok[-1]["ms"], int)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", ok[-1]["ts"])
     assert any(line["status"] == 400 and line["method"] == "-" for line in logged())
     wait_until(lambda: any(line["path"] == '/api/v1/"quoted"\\\n' for line in logged()), timeout_s=5)
 
