@@ -26,10 +26,15 @@ def bound(**fields: object) -> Iterator[None]:
         _context.reset(token)
 
 
+def timestamp(seconds: float) -> str:
+    """A log line's ``ts``: UTC, to the millisecond, e.g. ``2026-12-02T05:18:32.672Z``."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds % 1 * 1000):03d}Z"
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, object] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "ts": timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
