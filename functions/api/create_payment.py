@@ -41,19 +41,19 @@ def handle(call: Call) -> Reply:
         # The card number goes no further than this line: only network and last4 are stored.
         outcome = acquirer.test_outcome(digits, body.vpa)
         # The payment takes the key's mode, so the job can decline a test instrument in live mode.
-        payment = payments.insert(tx, call.merchant_id, call.livemode, body, network, outcome)
-        if payment is None:
-            # An order answers to order_id: the payment is checked against it, under its lock.
-            order = _order_for(tx, call, body)
-            payment = payments.insert_for_order(
-                tx, call.merchant_id, call.livemode, body, network, outcome, order["id"]
-            )
-            orders.mark_attempted(tx, order["id"])
+        payment = payments.new(call.merchant_id, call.livemode, body, network, outcome)
         # Serialised once: the answer and the event carry the same payment.
         public = Payment.from_row(payment).public()
-        follow_ups = events.record(
-            tx, call.merchant_id, EventType.PAYMENT_CREATED, {"payment": public}, livemode=call.livemode
-        )
+        event = events.new(EventType.PAYMENT_CREATED, {"payment": public}, livemode=call.livemode)
+        subscribed = payments.insert(tx, payment, event)
+        if subscribed is None:
+            # An order answers to order_id: the payment is checked against it, under its lock.
+            order = _order_for(tx, call, body)
+            subscribed = payments.insert(tx, payment, event, order_ref=order["id"])
+            if subscribed is None:
+                raise RuntimeError("insert_payment_with_event stored nothing for an order's payment")
+            orders.mark_attempted(tx, order["id"])
+        follow_ups = events.fan_out(tx, call.merchant_id, event, subscribed)
         return Reply(201, public), [FollowUp(PROCESS_PAYMENT, payment["id"]), *follow_ups]
 
     return idempotency.once(call, raw, work)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import cast
+import datetime as dt
+from typing import TYPE_CHECKING, cast
 
 import psycopg2.extras
 
@@ -12,6 +13,9 @@ from shared.db.rows import PaymentRow
 from shared.errors import NotFound
 from shared.models.payments import CreatePayment, PaymentStatus
 from shared.models.refunds import RefundStatus
+
+if TYPE_CHECKING:  # shared.events stores through this package
+    from shared.events import NewEvent
 
 # The status is the enum's constant, not a parameter: callers add their own positional parameters.
 _SELECT = f"""
@@ -23,66 +27,83 @@ _SELECT = f"""
 """
 
 
-def insert(
-    tx: Cursor, merchant_id: str, livemode: bool, body: CreatePayment, network: str | None, outcome: str | None
-) -> PaymentRow | None:
-    """Insert a payment for no order, unless an order of the merchant's answers to its ``order_id``
-    (id or receipt): then nothing is inserted and None says so. One statement, so that most
-    payments, which name no order, cost one round trip."""
-    return _insert(tx, merchant_id, livemode, body, network, outcome, None)
-
-
-def insert_for_order(
-    tx: Cursor,
-    merchant_id: str,
-    livemode: bool,
-    body: CreatePayment,
-    network: str | None,
-    outcome: str | None,
-    order_ref: str,
-) -> PaymentRow:
-    """Insert a payment for the order ``order_ref`` (checked and locked by the caller)."""
-    row = _insert(tx, merchant_id, livemode, body, network, outcome, order_ref)
-    if row is None:
-        raise RuntimeError("insert_payment returned no row for an order's payment")  # it checks no order then
-    return row
-
-
-def _insert(
-    tx: Cursor,
-    merchant_id: str,
-    livemode: bool,
-    body: CreatePayment,
-    network: str | None,
-    outcome: str | None,
-    order_ref: str | None,
-) -> PaymentRow | None:
+def new(merchant_id: str, livemode: bool, body: CreatePayment, network: str | None, outcome: str | None) -> PaymentRow:
+    """The row a new payment will be stored as; nothing is stored yet. Its timestamps come from this
+    host's clock, so the answer and the ``payment.created`` event can be built before the one
+    statement that stores both (``insert``)."""
     card = body.card
-    # insert_payment (migration 0019) is planned once per connection, not on every create.
+    now = dt.datetime.now(dt.UTC)
+    return {
+        "id": ids.new("pay"),
+        "merchant_id": merchant_id,
+        "livemode": livemode,
+        "amount_minor": body.amount,
+        "currency": body.currency,
+        "method": body.method,
+        "order_id": body.order_id,
+        "description": body.description,
+        "metadata": body.metadata,
+        "status": PaymentStatus.PENDING.value,
+        "captured": False,
+        "captured_at": None,
+        "card_network": network if card else None,
+        "card_last4": card.digits[-4:] if card else None,
+        "card_expiry_month": card.expiry_month if card else None,
+        "card_expiry_year": card.year if card else None,
+        "vpa": body.vpa,
+        "simulated_outcome": outcome,
+        "submitted_at": None,
+        "error_code": None,
+        "error_description": None,
+        "processing_error": None,
+        "created_at": now,
+        "updated_at": now,
+        "order_ref": None,
+        "amount_refunded": 0,
+    }
+
+
+def insert(tx: Cursor, payment: PaymentRow, event: NewEvent, *, order_ref: str | None = None) -> list[str] | None:
+    """Store a new payment (``new``) and its event in one statement; return the ids of the endpoints
+    subscribed to the event, for its deliveries.
+
+    For no order (``order_ref`` None), if an order of the merchant answers to the payment's
+    ``order_id`` (its id or receipt), nothing is stored and None says so: the caller checks and
+    locks that order, then inserts again with ``order_ref``. Most payments name no order, and cost
+    this one round trip.
+    """
+    # insert_payment_with_event (migration 0020) is planned once per connection, not on every create.
     tx.execute(
-        "SELECT *, 0::bigint AS amount_refunded FROM insert_payment("
-        "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        "SELECT insert_payment_with_event("
+        "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) AS endpoint_ids",
         [
-            ids.new("pay"),
-            merchant_id,
-            livemode,
-            body.amount,
-            body.currency,
-            body.method,
-            body.order_id,
-            body.description,
-            psycopg2.extras.Json(body.metadata),
-            network if card else None,
-            card.digits[-4:] if card else None,
-            card.expiry_month if card else None,
-            card.year if card else None,
-            body.vpa,
-            outcome,
+            payment["id"],
+            payment["merchant_id"],
+            payment["livemode"],
+            payment["amount_minor"],
+            payment["currency"],
+            payment["method"],
+            payment["order_id"],
+            payment["description"],
+            psycopg2.extras.Json(payment["metadata"]),
+            payment["status"],
+            payment["card_network"],
+            payment["card_last4"],
+            payment["card_expiry_month"],
+            payment["card_expiry_year"],
+            payment["vpa"],
+            payment["simulated_outcome"],
             order_ref,
+            payment["created_at"],
+            event.id,
+            event.type,
+            event.body,
+            event.object_id,
         ],
     )
     row = tx.fetchone()
-    return cast(PaymentRow, dict(row)) if row else None
+    endpoint_ids = row["endpoint_ids"] if row else None
+    return None if endpoint_ids is None else list(endpoint_ids)
 
 
 def list_for_order(tx: Cursor, order_id: str) -> list[PaymentRow]:

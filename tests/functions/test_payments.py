@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+import pytest
 
 from tests.conftest import CARD, Api, Poller, Receiver, payment_body, scalar, settled_payment, wait_until
 
@@ -20,6 +23,28 @@ def test_create_payment_returns_pending_payment(api: Api) -> None:
     assert body["created_at"].endswith("Z")
     assert body["card"] == {"network": "visa", "last4": "1111", "expiry_month": 12, "expiry_year": 2035}
     assert response.headers["X-Request-Id"].startswith("req_")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"metadata": {"zeta": "1", "a": "two"}, "description": "Two mugs"},
+        {"method": "upi", "card": None, "vpa": "shopper@okbank"},
+        {"order": True},
+    ],
+    ids=["card", "upi", "for-an-order"],
+)
+def test_the_answer_the_stored_payment_and_its_event_agree(api: Api, fields: dict[str, Any]) -> None:
+    # The create builds its answer and its event before the one statement that stores both.
+    if fields.pop("order", False):
+        fields["order_id"] = api.post("/orders", json={"amount": 50000, "currency": "INR"}).json()["id"]
+    answer = api.post("/payments", json=payment_body(**fields)).json()
+
+    stored = api.get(f"/payments/{answer['id']}").json()
+    event_body = scalar("SELECT body FROM events WHERE type = 'payment.created' AND object_id = %s", answer["id"])
+    event = json.loads(event_body)
+    assert answer == stored == event["data"]["payment"]
+    assert scalar("SELECT created_at = updated_at FROM payments WHERE id = %s", answer["id"]) is True
 
 
 def test_card_number_and_cvv_are_never_stored(api: Api) -> None:
