@@ -1,7 +1,8 @@
 -- A new payment and its payment.created event in one statement (issue 12): a create costs one
--- round trip and one function call fewer. The caller builds both rows, timestamps included, so
--- the event carries exactly the payment that is stored; every column a payment shows is given
--- here, none is left to a default.
+-- round trip fewer. The caller builds the payment's row, timestamps included, and the event's body
+-- from it, so the event carries exactly the payment that is stored; every column a payment shows
+-- is given here, none is left to a default. The event is stored as every other is (insert_event,
+-- migration 0019), its created_at PostgreSQL's clock like theirs.
 --
 -- For no order (p_order_ref NULL), nothing is inserted if an order of the merchant answers to
 -- p_order_id (id or receipt), and the result is NULL: the caller takes the order's path.
@@ -29,13 +30,8 @@ BEGIN
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
-    INSERT INTO events (id, merchant_id, livemode, type, body, object_id, created_at)
-    VALUES (p_event_id, p_merchant_id, p_livemode, p_event_type, p_event_body, p_event_object_id, p_created_at);
-    RETURN ARRAY(
-        SELECT w.id FROM webhook_endpoints w
-        WHERE w.merchant_id = p_merchant_id AND w.livemode = p_livemode AND w.enabled AND w.deleted_at IS NULL
-          AND (w.events IS NULL OR p_event_type = ANY (w.events))
-    );
+    RETURN ARRAY(SELECT * FROM insert_event(p_event_id, p_merchant_id, p_livemode, p_event_type, p_event_body,
+                                            p_event_object_id));
 END
 $$;
 
