@@ -7,7 +7,16 @@ import datetime as dt
 from typing import Any
 
 from shared.models.webhook_endpoints import RECOVER_MAX_AGE_DAYS
-from tests.conftest import Api, Poller, Receiver, count, create_endpoint, payment_body, wait_until
+from tests.conftest import (
+    Api,
+    Poller,
+    Receiver,
+    count,
+    create_endpoint,
+    payment_body,
+    settled_payment,
+    wait_until,
+)
 
 # One attempt a second, and an endpoint failing for a second is disabled: a whole run takes seconds.
 FAST_HEALTH = {"WEBHOOK_RETRY_INTERVALS": "0,1,1,1,1", "WEBHOOK_ENDPOINT_DISABLE_AFTER_S": "1"}
@@ -133,7 +142,8 @@ def test_recover_sends_the_failed_deliveries_since_a_time_again(api: Api, poller
     pollers.start(WEBHOOK_RETRY_INTERVALS="0")  # one attempt, then failed
     receiver.default_status = 503
     endpoint = create_endpoint(api, receiver.url)
-    api.post("/payments", json=payment_body())
+    payment = api.post("/payments", json=payment_body()).json()
+    settled_payment(api, payment["id"])  # every event of the payment, and so every delivery, exists
     failed = wait_until(lambda: _settled(api, endpoint["id"]))
     assert all(d["status"] == "failed" for d in failed)
 
